@@ -1,0 +1,52 @@
+# LeadPool CRM — `make run` to try it, `make test` to check it.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install lint messages system system-gettext services clean help
+
+help:
+	@echo "make run   - install, migrate, load demo data and serve http://127.0.0.1:8000"
+	@echo "make test  - install and run the whole test suite (PostgreSQL + Redis + Chromium)"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+messages: $(VENV)/.installed
+	$(MANAGE) compilemessages -v0 --ignore='.venv' --ignore='node_modules'
+
+install: $(VENV)/.installed node_modules/.installed system-gettext messages
+
+system-gettext:
+	@command -v msgfmt >/dev/null || bin/install-system-packages gettext
+
+system:
+	bin/install-system-packages chromium gettext
+
+services:
+	bin/ensure-services
+
+run: install
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) seed_demo
+	bin/serve
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(MANAGE) makemigrations --check --dry-run -v0
+
+test: install system services lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 tests/artifacts

@@ -1,0 +1,22 @@
+"""Template helpers: ``{% masked value "phone" "list" %}`` and rights checks."""
+
+from django import template
+
+from crm_site.lib.masking import mask_for
+from orgs.selectors import rights_for
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def masked(context, value, kind: str, scenario: str = "list") -> str:
+    """Show ``value`` in clear only if the viewer may unmask it in this scenario."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return mask_for(user, value, kind, scenario)
+
+
+@register.simple_tag(takes_context=True)
+def can(context, operation: str) -> bool:
+    request = context.get("request")
+    return rights_for(getattr(request, "user", None)).can(operation)

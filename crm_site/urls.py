@@ -1,0 +1,30 @@
+"""URL map of LeadPool CRM."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from crm_site import views
+from orgs import views as org_views
+
+admin.site.site_header = "LeadPool CRM"
+admin.site.site_title = "LeadPool CRM"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html",
+                                     redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("workbench/", views.workbench, name="workbench"),
+    path("manager/", views.manager_home, name="manager_home"),
+    path("marketing/", views.marketing_home, name="marketing_home"),
+    path("qa/", views.qa_home, name="qa_home"),
+    path("team/", org_views.team_directory, name="team_directory"),
+    path("health/", views.health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from orgs.demo import DEMO_PASSWORD, seed_demo_org
+
+
+class Command(BaseCommand):
+    help = "Load the demo company, teams and people (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        logins = seed_demo_org()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/"))
+        self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
+        width = max(len(u) for u, _, _ in logins)
+        for username, name, role in logins:
+            self.stdout.write(f"  {username.ljust(width)}  {role:<18} {name}")

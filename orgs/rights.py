@@ -1,0 +1,68 @@
+"""The catalogue of what a role can grant: entries (pages), operations and data boundaries.
+
+Roles are configured in admin by picking from these lists; code checks rights with the
+codes below, never with role names.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataScope(models.IntegerChoices):
+    """Which records a role lets its holder see, widest wins within a membership."""
+
+    SELF = 10, _("Self")
+    SELF_AND_SUBORDINATES = 20, _("Self and subordinates")
+    OWN_UNIT = 30, _("Own org unit")
+    UNIT_AND_BELOW = 40, _("Own unit and all units below")
+    ALL = 50, _("Everything")
+
+
+class Entry(models.TextChoices):
+    """Pages and menus a role opens (the entry layer)."""
+
+    WORKBENCH = "workbench", _("Sales workbench")
+    MANAGER_HOME = "manager_home", _("Manager home")
+    MARKETING_HOME = "marketing_home", _("Marketing home")
+    QA_HOME = "qa_home", _("QA workbench")
+    TEAM = "team", _("Team directory")
+    ADMIN = "admin", _("Administration")
+
+
+class Operation(models.TextChoices):
+    """Named actions a role may take (the operation layer)."""
+
+    CLAIM = "claim", _("Claim leads from a pool")
+    RELEASE = "release", _("Release leads to a pool")
+    ASSIGN = "assign", _("Assign leads to reps")
+    TRANSFER = "transfer", _("Transfer leads between reps")
+    ROUTE = "route", _("Route leads between pools")
+    IMPORT = "import", _("Import leads")
+    EXPORT = "export", _("Export data")
+    APPROVE = "approve", _("Approve requests")
+    INSPECT = "inspect", _("Inspect follow-ups (QA)")
+    MANAGE_POOLS = "manage_pools", _("Manage pools and rules")
+    UNMASK_LIST = "unmask_list", _("See unmasked contact data in lists")
+    UNMASK_DETAIL = "unmask_detail", _("See unmasked contact data on detail pages")
+    UNMASK_EXPORT = "unmask_export", _("Export unmasked contact data")
+    UNMASK_PRINT = "unmask_print", _("Print unmasked contact data")
+
+
+# Where each home page lives and which entry opens it, in the order a person holding
+# several of them lands: the most specific home first.
+HOME_PAGES: tuple[tuple[str, str], ...] = (
+    (Entry.MANAGER_HOME, "manager_home"),
+    (Entry.MARKETING_HOME, "marketing_home"),
+    (Entry.QA_HOME, "qa_home"),
+    (Entry.WORKBENCH, "workbench"),
+    (Entry.TEAM, "team_directory"),
+)
+
+# The navigation bar: (entry, URL name, icon). Only entries that have a page appear.
+NAVIGATION: tuple[tuple[str, str, str], ...] = (
+    (Entry.WORKBENCH, "workbench", "bi-briefcase"),
+    (Entry.MANAGER_HOME, "manager_home", "bi-people"),
+    (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone"),
+    (Entry.QA_HOME, "qa_home", "bi-clipboard-check"),
+    (Entry.TEAM, "team_directory", "bi-diagram-3"),
+)
