@@ -83,7 +83,10 @@ def seed_demo_org() -> list[tuple[str, str, str]]:
         for code, name, name_en, kind, parent_code in UNITS:
             if not OrgUnit.objects.filter(code=code).exists():
                 parent = OrgUnit.objects.get(code=parent_code)
-                parent.add_child(code=code, name=name, name_en=name_en, kind=kind)
+                OrgUnit.objects.add_child(
+                    parent,
+                    create_kwargs={"code": code, "name": name, "name_en": name_en, "kind": kind},
+                )
 
         admin, created = User.objects.get_or_create(
             username="admin",

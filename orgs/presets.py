@@ -212,10 +212,12 @@ def register_stage_extension(fn: StageExtension) -> StageExtension:
 
 
 def company_root(name: str = "公司", name_en: str = "Company") -> OrgUnit:
-    root = OrgUnit.get_root_nodes().first()
+    root = OrgUnit.objects.get_root_nodes().first()
     if root is None:
-        root = OrgUnit.add_root(code="company", name=name, name_en=name_en,
-                                kind=OrgUnit.Kind.COMPANY)
+        root = OrgUnit.objects.add_root(
+            create_kwargs={"code": "company", "name": name, "name_en": name_en,
+                           "kind": OrgUnit.Kind.COMPANY}
+        )
     return root
 
 
@@ -253,9 +255,10 @@ def apply_org_stage(stage: int, *, actor=None) -> dict:
                     parent = (
                         OrgUnit.objects.get(code=unit_spec.parent) if unit_spec.parent else root
                     )
-                    unit = parent.add_child(
-                        code=unit_spec.code, name=unit_spec.name, name_en=unit_spec.name_en,
-                        kind=unit_spec.kind,
+                    unit = OrgUnit.objects.add_child(
+                        parent,
+                        create_kwargs={"code": unit_spec.code, "name": unit_spec.name,
+                                       "name_en": unit_spec.name_en, "kind": unit_spec.kind},
                     )
                     created["units"].append(unit_spec.code)
                     for code in unit_spec.allowed_roles:
@@ -264,7 +267,7 @@ def apply_org_stage(stage: int, *, actor=None) -> dict:
                 unit = OrgUnit.objects.get(code=unit_code)
                 parent = OrgUnit.objects.get(code=parent_code)
                 if unit.get_parent().pk != parent.pk and not parent.path.startswith(unit.path):
-                    unit.move(parent, pos="last-child")
+                    OrgUnit.objects.move(unit, parent, pos="last-child")
                     created["moved"].append(unit_code)
             for pos_spec in spec.positions:
                 position, was_created = Position.objects.get_or_create(

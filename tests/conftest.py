@@ -1,0 +1,35 @@
+"""Shared fixtures: the suite runs on the real PostgreSQL (and Redis where it says so)."""
+
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where tests leave screenshots and files for a person to look at (git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def demo_org(db):
+    """The demo company of ``seed_demo``: returns the list of demo logins."""
+    from orgs.demo import seed_demo_org
+
+    return seed_demo_org()
+
+
+@pytest.fixture
+def login(client):
+    """Sign in a demo user by username through the real login form."""
+    from orgs.demo import DEMO_PASSWORD
+
+    def _login(username: str, password: str = DEMO_PASSWORD):
+        response = client.post("/login/", {"username": username, "password": password})
+        assert response.status_code == 302, f"login of {username} failed"
+        return client
+
+    return _login
