@@ -1,10 +1,14 @@
 """Organisation pages: the team directory, scoped by the viewer's data boundary."""
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from crm_site.lib.access import entry_required
-from orgs.rights import Entry
-from orgs.selectors import data_scope_for, employee_list
+from crm_site.lib.exports import csv_response
+from crm_site.lib.masking import mask_for
+from orgs.rights import Entry, Operation
+from orgs.selectors import data_scope_for, employee_list, rights_for
 
 PAGE_SIZE = 50
 
@@ -38,3 +42,32 @@ def team_directory(request):
     if request.htmx:
         template += "#rows"
     return render(request, template, context)
+
+
+@entry_required(Entry.TEAM)
+def team_export(request):
+    """The directory as CSV: same scope as the page, contact data masked for export."""
+    if not rights_for(request.user).can(Operation.EXPORT):
+        raise PermissionDenied(_("Your roles do not allow exporting data."))
+    header = [_("Employee no."), _("Name"), _("Units and positions"), _("Mobile"),
+              _("E-mail"), _("Supervisor"), _("Status")]
+    user = request.user
+
+    def rows():
+        for employee in employee_list(user=user).iterator(chunk_size=500):
+            places = "; ".join(
+                f"{m.org_unit.display_name}"
+                + (f" · {m.position.display_name}" if m.position_id else "")
+                for m in employee.memberships.all()
+            )
+            yield [
+                employee.employee_no,
+                employee.display_name,
+                places,
+                mask_for(user, employee.mobile, "phone", "export"),
+                mask_for(user, employee.user.email, "email", "export"),
+                employee.supervisor.display_name if employee.supervisor_id else "",
+                employee.get_status_display(),
+            ]
+
+    return csv_response("team.csv", header, rows())
