@@ -25,6 +25,7 @@ urlpatterns = [
     path("qa/", views.qa_home, name="qa_home"),
     path("team/", org_views.team_directory, name="team_directory"),
     path("team/export.csv", org_views.team_export, name="team_export"),
+    path("leads/", include("leads.urls")),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -7,3 +7,7 @@ class LeadsConfig(AppConfig):
 
     name = "leads"
     verbose_name = _("Leads")
+
+    def ready(self) -> None:
+        # Registers the departure handover step and the pools of each org-stage preset.
+        from . import presets, services  # noqa: F401

@@ -1,16 +1,23 @@
-"""Lead pools (the pool pyramid) and their per-pool permissions.
+"""Lead pools (the pool pyramid), leads, their events, touchpoints and follow-ups.
 
 Pool permissions are granted per pool to users or groups through django-guardian, in
 direct foreign-key tables (never one row per lead, never a generic object id).
 """
 
-
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from orgs.models import OrgUnit
+
+from .normalize import normalize_company, normalize_email, normalize_phone
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
 
 
 class LeadPool(models.Model):
@@ -32,6 +39,31 @@ class LeadPool(models.Model):
     org_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="pools",
         verbose_name=_("owning org unit"),
+    )
+    region = models.SlugField(_("region"), max_length=64, blank=True,
+                              help_text=_("Region dictionary code this sub-pool serves."))
+    product_category = models.SlugField(
+        _("product category"), max_length=64, blank=True,
+        help_text=_("Product category dictionary code this sub-pool serves."),
+    )
+    owned_cap = models.PositiveIntegerField(
+        _("owned-lead cap per rep"), null=True, blank=True,
+        help_text=_("Most leads of this pool one rep may own at a time. Empty: no cap."),
+    )
+    daily_claim_limit = models.PositiveIntegerField(
+        _("daily claim limit"), null=True, blank=True,
+        help_text=_("Most leads one rep may claim from this pool per day. Empty: no limit."),
+    )
+    cooldown_days = models.PositiveIntegerField(
+        _("previous-owner cool-down (days)"), default=7,
+        help_text=_("A rep who released or lost a lead may not claim it back for this long."),
+    )
+    hide_contact_until_claimed = models.BooleanField(
+        _("hide contact data until claimed"), default=False,
+    )
+    daily_open_limit = models.PositiveIntegerField(
+        _("daily open limit"), null=True, blank=True,
+        help_text=_("Most pool leads one rep may open per day. Empty: no limit."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -56,7 +88,7 @@ class LeadPool(models.Model):
 
     @property
     def display_name(self) -> str:
-        if (get_language() or "").startswith("en") and self.name_en:
+        if _english() and self.name_en:
             return self.name_en
         return self.name
 
@@ -81,4 +113,233 @@ class LeadPoolGroupPermission(GroupObjectPermissionBase):
         verbose_name_plural = _("pool permissions (groups)")
 
 
+class LeadQuerySet(models.QuerySet):
+    def in_pool(self) -> "LeadQuerySet":
+        return self.filter(owner__isnull=True, status=Lead.Status.IN_POOL)
 
+    def owned_by(self, user) -> "LeadQuerySet":
+        return self.filter(owner=user, status__in=Lead.OPEN_STATUSES)
+
+
+class Lead(models.Model):
+    """A person or company that may buy: in a pool, or owned by one rep."""
+
+    class Status(models.TextChoices):
+        IN_POOL = "in_pool", _("In pool")
+        ASSIGNED = "assigned", _("Assigned")
+        FOLLOWING = "following", _("Following")
+        CONVERTED = "converted", _("Converted")
+        INVALID = "invalid", _("Invalid")
+
+    OPEN_STATUSES = (Status.ASSIGNED, Status.FOLLOWING)
+
+    pool = models.ForeignKey(LeadPool, on_delete=models.PROTECT, related_name="leads",
+                             verbose_name=_("pool"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="owned_leads", verbose_name=_("owner"),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.IN_POOL)
+    name = models.CharField(_("name"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    wechat = models.CharField(_("WeChat ID"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    region = models.SlugField(_("region"), max_length=64, blank=True)
+    product_category = models.SlugField(_("product interest"), max_length=64, blank=True)
+    industry = models.SlugField(_("industry"), max_length=64, blank=True)
+    channel = models.SlugField(_("channel"), max_length=64, blank=True)
+    campaign = models.CharField(_("campaign"), max_length=200, blank=True)
+    external_id = models.CharField(_("external ID"), max_length=128, blank=True)
+    platform_user_id = models.CharField(_("platform user ID"), max_length=128, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    grade = models.CharField(_("grade"), max_length=8, blank=True)
+    is_starred = models.BooleanField(_("key lead"), default=False)
+    invalid_reason = models.SlugField(_("invalid reason"), max_length=64, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    mobile_key = models.CharField(max_length=40, blank=True, editable=False)
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    company_key = models.CharField(max_length=200, blank=True, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    last_followup_at = models.DateTimeField(_("last follow-up"), null=True, blank=True)
+    next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            models.Index(fields=["owner", "status", "id"], name="lead_owner_status"),
+            models.Index(fields=["owner", "next_followup_at", "id"], name="lead_owner_next"),
+            models.Index(fields=["pool", "status", "id"], name="lead_pool_status"),
+            models.Index(fields=["mobile_key"], name="lead_mobile_key",
+                         condition=~models.Q(mobile_key="")),
+            models.Index(fields=["email_key"], name="lead_email_key",
+                         condition=~models.Q(email_key="")),
+            models.Index(fields=["company_key"], name="lead_company_key",
+                         condition=~models.Q(company_key="")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="lead_channel_external_id",
+                condition=~models.Q(external_id=""),
+            ),
+            models.CheckConstraint(
+                name="lead_owner_matches_status",
+                condition=(
+                    models.Q(owner__isnull=True, status__in=["in_pool", "invalid", "converted"])
+                    | models.Q(owner__isnull=False,
+                               status__in=["assigned", "following", "converted", "invalid"])
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.company}" if self.company else self.name
+
+    def refresh_keys(self) -> None:
+        """Recompute the duplicate-check keys from the contact fields."""
+        self.mobile_key = normalize_phone(self.mobile)
+        self.email_key = normalize_email(self.email)
+        self.company_key = normalize_company(self.company)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class LeadEvent(models.Model):
+    """One append-only record per ownership or pool change of a lead."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        ROUTED = "routed", _("Routed")
+        ASSIGNED = "assigned", _("Assigned")
+        CLAIMED = "claimed", _("Claimed")
+        RELEASED = "released", _("Released")
+        TRANSFERRED = "transferred", _("Transferred")
+        RECYCLED = "recycled", _("Recycled")
+        CONVERTED = "converted", _("Converted")
+        INVALIDATED = "invalidated", _("Marked invalid")
+        MERGED = "merged", _("Merged")
+
+    # Kinds that start an ownership stint, and kinds that end one.
+    ACQUIRING = (Kind.ASSIGNED, Kind.CLAIMED, Kind.TRANSFERRED)
+    LOSING = (Kind.RELEASED, Kind.TRANSFERRED, Kind.RECYCLED)
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events",
+                             verbose_name=_("lead"))
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+", verbose_name=_("by"))
+    from_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("from owner"))
+    to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+",
+                                 verbose_name=_("to owner"))
+    from_pool = models.ForeignKey(LeadPool, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("from pool"))
+    to_pool = models.ForeignKey(LeadPool, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("to pool"))
+    reason = models.SlugField(_("reason"), max_length=64, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    rule_id = models.PositiveBigIntegerField(_("rule"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lead event")
+        verbose_name_plural = _("lead events")
+        indexes = [
+            models.Index(fields=["lead", "created_at", "id"], name="event_lead_time"),
+            models.Index(fields=["actor", "kind", "created_at"], name="event_actor_kind_time"),
+            models.Index(fields=["from_owner", "lead", "created_at"], name="event_from_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.lead_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            raise ValueError("Lead events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Touchpoint(models.Model):
+    """Each time the same person reached us again, through any channel."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touchpoints",
+                             verbose_name=_("lead"))
+    channel = models.SlugField(_("channel"), max_length=64, blank=True)
+    occurred_at = models.DateTimeField(_("at"), default=timezone.now)
+    payload = models.JSONField(_("data received"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
+        indexes = [models.Index(fields=["lead", "occurred_at"], name="touch_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} · {self.occurred_at:%Y-%m-%d}"
+
+
+class FollowUp(models.Model):
+    """A contact attempt with a lead: how, what happened, and when to follow up next."""
+
+    class Outcome(models.TextChoices):
+        CONNECTED = "connected", _("Connected")
+        NOT_CONNECTED = "not_connected", _("Not reached")
+        INTERESTED = "interested", _("Interested")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        APPOINTMENT = "appointment", _("Appointment made")
+        OTHER = "other", _("Other")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="followups",
+                             verbose_name=_("lead"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("by"))
+    kind = models.SlugField(_("type"), max_length=64)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    content = models.TextField(_("content"))
+    next_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        indexes = [models.Index(fields=["lead", "created_at"], name="followup_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PoolLeadOpen(models.Model):
+    """A rep opened a pool lead's page on a day; counts against the pool's daily open limit."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lead", "day"], name="one_open_per_day"),
+        ]
+        indexes = [models.Index(fields=["user", "day"], name="open_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.lead_id} · {self.day}"

@@ -26,12 +26,16 @@ class Entry(models.TextChoices):
     MARKETING_HOME = "marketing_home", _("Marketing home")
     QA_HOME = "qa_home", _("QA workbench")
     TEAM = "team", _("Team directory")
+    LEADS = "leads", _("My leads")
+    POOL = "pool", _("Lead pool")
+    TEAM_LEADS = "team_leads", _("Team leads")
     ADMIN = "admin", _("Administration")
 
 
 class Operation(models.TextChoices):
     """Named actions a role may take (the operation layer)."""
 
+    CREATE_LEAD = "create_lead", _("Enter leads by hand")
     CLAIM = "claim", _("Claim leads from a pool")
     RELEASE = "release", _("Release leads to a pool")
     ASSIGN = "assign", _("Assign leads to reps")
@@ -61,7 +65,10 @@ HOME_PAGES: tuple[tuple[str, str], ...] = (
 # The navigation bar: (entry, URL name, icon). Only entries that have a page appear.
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
     (Entry.WORKBENCH, "workbench", "bi-briefcase"),
+    (Entry.LEADS, "lead_list", "bi-person-lines-fill"),
+    (Entry.POOL, "pool_list", "bi-water"),
     (Entry.MANAGER_HOME, "manager_home", "bi-people"),
+    (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right"),
     (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone"),
     (Entry.QA_HOME, "qa_home", "bi-clipboard-check"),
     (Entry.TEAM, "team_directory", "bi-diagram-3"),

@@ -10,14 +10,15 @@ from django.utils.translation import gettext as _
 from orgs.selectors import rights_for
 
 
-def entry_required(entry: str) -> Callable:
-    """Open the view only to signed-in users whose roles open ``entry``; others get 403."""
+def entry_required(*entries: str) -> Callable:
+    """Open the view only to signed-in users whose roles open one of ``entries``."""
 
     def decorator(view: Callable) -> Callable:
         @login_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not rights_for(request.user).opens(entry):
+            rights = rights_for(request.user)
+            if not any(rights.opens(entry) for entry in entries):
                 raise PermissionDenied(_("None of your roles opens this page."))
             return view(request, *args, **kwargs)
 

@@ -1,3 +1,6 @@
+from importlib import import_module
+
+from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from orgs.demo import DEMO_PASSWORD, seed_demo_org
@@ -8,6 +11,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = seed_demo_org()
+        # Each app may add its own demo data in ``<app>/demo.py: seed_demo()``.
+        for config in apps.get_app_configs():
+            if config.name == "orgs":
+                continue
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError:
+                continue
+            added = module.seed_demo()
+            self.stdout.write(f"{config.verbose_name}: {added}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/"))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
         width = max(len(u) for u, _, _ in logins)

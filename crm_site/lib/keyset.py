@@ -1,0 +1,70 @@
+"""Keyset ("seek") pagination on an indexed column plus the primary key.
+
+No OFFSET and no COUNT(*): the next page starts after the last row of this one, so a
+page costs the same at row 10 and at row 10 million. The cursor is an opaque token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    next_cursor: str | None
+
+
+def _encode(value, pk) -> str:
+    if isinstance(value, datetime):
+        value = {"dt": value.isoformat()}
+    raw = json.dumps([value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str):
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError):
+        return None
+    if isinstance(value, dict) and "dt" in value:
+        value = parse_datetime(value["dt"])
+    return value, pk
+
+
+def keyset_page(queryset: QuerySet, *, field: str, descending: bool = False,
+                cursor: str | None = None, size: int = 50) -> Page:
+    """One page of ``queryset`` ordered by ``field`` (nulls last) then primary key."""
+    direction = "lt" if descending else "gt"
+    order_field = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    order_pk = "-pk" if descending else "pk"
+    if cursor:
+        decoded = _decode(cursor)
+        if decoded is not None:
+            value, pk = decoded
+            if value is None:
+                queryset = queryset.filter(Q(**{f"{field}__isnull": True, f"pk__{direction}": pk}))
+            else:
+                queryset = queryset.filter(
+                    Q(**{f"{field}__{direction}": value})
+                    | Q(**{field: value, f"pk__{direction}": pk})
+                    | Q(**{f"{field}__isnull": True})
+                )
+    rows = list(queryset.order_by(order_field, order_pk)[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        value = last
+        for part in field.split("__"):
+            value = getattr(value, part)
+        next_cursor = _encode(value, last.pk)
+    return Page(rows=rows, next_cursor=next_cursor)

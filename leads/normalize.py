@@ -1,0 +1,50 @@
+"""Normalised duplicate-check keys for phones, e-mails and company names.
+
+Pure functions, no ORM: the same key is computed on intake, on import and on search, and
+stored in indexed columns so that a duplicate check is an index lookup.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_DIGIT = re.compile(r"\D+")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_MAINLAND_PREFIXES = ("0086", "86")
+
+
+def _fold(value: str) -> str:
+    """Full-width to ASCII (NFKC) and case-folded."""
+    return unicodedata.normalize("NFKC", value or "").casefold().strip()
+
+
+def normalize_phone(value: str | None) -> str:
+    """Digits only; ``+86``/``0086``/``86`` dropped before an 11-digit mainland mobile.
+
+    ``＋８６ １３８-1234-5678`` → ``13812345678``; landlines keep their area code.
+    """
+    digits = _NON_DIGIT.sub("", _fold(value or ""))
+    for prefix in _MAINLAND_PREFIXES:
+        rest = digits[len(prefix):]
+        if digits.startswith(prefix) and len(rest) == 11 and rest.startswith("1"):
+            return rest
+    return digits
+
+
+def normalize_email(value: str | None) -> str:
+    """Trimmed and lower-cased; empty when it is not an address at all."""
+    folded = _fold(value or "")
+    return folded if "@" in folded else ""
+
+
+def normalize_company(value: str | None) -> str:
+    """Case- and width-folded, spaces and punctuation removed.
+
+    ``ＡＢＣ 有限公司`` → ``abc有限公司``.
+    """
+    return _NOT_WORD.sub("", _fold(value or ""))
+
+
+def is_mainland_mobile(key: str) -> bool:
+    return len(key) == 11 and key.startswith("1") and key[1] in "3456789"

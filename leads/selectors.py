@@ -1,0 +1,190 @@
+"""Scoped reads for leads: every list and detail goes through here.
+
+A user sees the leads owned by anyone in their data scope (themselves included) and the
+pool leads of pools they may view. Contact data is shown in clear only as
+``lead_contact_clear`` decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from crm_site.lib.keyset import Page, keyset_page
+from crm_site.lib.masking import can_unmask
+from orgs.models import Employee
+from orgs.selectors import data_scope_for
+
+from .models import FollowUp, Lead, LeadEvent, LeadPool
+from .permissions import pools_for
+
+MY_LEADS_SORTS = {
+    "next": ("next_followup_at", False),
+    "age": ("created_at", False),
+    "newest": ("created_at", True),
+    "grade": ("grade", False),
+    "star": ("is_starred", True),
+}
+
+
+def visible_leads(user) -> QuerySet:
+    """Every lead ``user`` may open: owned within their scope, or waiting in a visible pool."""
+    scope = data_scope_for(user)
+    return Lead.objects.filter(
+        scope.owners_q("owner")
+        | Q(owner__isnull=True, status=Lead.Status.IN_POOL, pool__in=pools_for(user))
+    )
+
+
+def lead_get(*, user, lead_id: int) -> Lead:
+    lead = (
+        visible_leads(user).select_related("pool", "owner", "owner__employee", "created_by")
+        .filter(pk=lead_id).first()
+    )
+    if lead is None:
+        raise Http404
+    return lead
+
+
+def my_leads(*, user, sort: str = "next", status: str = "", starred: bool = False,
+             search: str = "", cursor: str | None = None, size: int = 50) -> Page:
+    field, descending = MY_LEADS_SORTS.get(sort, MY_LEADS_SORTS["next"])
+    queryset = Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES).select_related(
+        "pool")
+    if status in Lead.OPEN_STATUSES:
+        queryset = queryset.filter(status=status)
+    if starred:
+        queryset = queryset.filter(is_starred=True)
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(company__icontains=search))
+    return keyset_page(queryset, field=field, descending=descending, cursor=cursor, size=size)
+
+
+def pool_leads(*, user, pool: LeadPool, search: str = "", cursor: str | None = None,
+               size: int = 50) -> Page:
+    queryset = Lead.objects.in_pool().filter(pool=pool).select_related("pool")
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(company__icontains=search))
+    return keyset_page(queryset, field="created_at", descending=True, cursor=cursor,
+                       size=size)
+
+
+def scope_owned_leads(*, user, owner_id: int | None = None, cursor: str | None = None,
+                      size: int = 50) -> Page:
+    """Owned leads of everyone in the manager's scope (for transfers)."""
+    scope = data_scope_for(user)
+    queryset = Lead.objects.filter(scope.owners_q("owner"), status__in=Lead.OPEN_STATUSES)
+    if owner_id:
+        queryset = queryset.filter(owner_id=owner_id)
+    queryset = queryset.select_related("pool", "owner", "owner__employee")
+    return keyset_page(queryset, field="assigned_at", descending=True, cursor=cursor,
+                       size=size)
+
+
+def assignable_reps(*, user) -> QuerySet:
+    """Active employees in the viewer's scope who can receive leads."""
+    scope = data_scope_for(user)
+    return (
+        Employee.objects.filter(user__in=scope.users(), status=Employee.Status.ACTIVE,
+                                user__is_active=True)
+        .select_related("user").order_by("employee_no")
+    )
+
+
+def rep_loads(*, user) -> list[dict]:
+    """Each rep in scope with the open leads they own (one grouped query)."""
+    reps = list(assignable_reps(user=user))
+    counts = dict(
+        Lead.objects.filter(owner__in=[r.user_id for r in reps], status__in=Lead.OPEN_STATUSES)
+        .values_list("owner").annotate(n=Count("pk")).values_list("owner", "n")
+    )
+    from .services import OVERALL_CAP
+
+    return [{"employee": r, "owned": counts.get(r.user_id, 0), "cap": OVERALL_CAP}
+            for r in reps]
+
+
+def former_owner_lead_ids(user, lead_ids: list[int]) -> set[int]:
+    """Which of these leads ``user`` owned before (and so no longer sees contacts of)."""
+    if not lead_ids:
+        return set()
+    return set(
+        LeadEvent.objects.filter(lead_id__in=lead_ids, from_owner=user,
+                                 kind__in=LeadEvent.LOSING)
+        .values_list("lead_id", flat=True)
+    )
+
+
+def lead_contact_clear(user, lead: Lead, scenario: str, *, former: bool | None = None) -> bool:
+    """Whether ``user`` sees ``lead``'s contact data in clear in ``scenario``.
+
+    Needs the unmask right for the scenario, and then: the owner does; someone whose
+    scope covers the owner does; for a pool lead, nobody does while the pool hides contact
+    data until claimed, and a former owner never does.
+    """
+    if not can_unmask(user, scenario):
+        return False
+    if lead.owner_id is not None:
+        return lead.owner_id == user.pk or data_scope_for(user).sees_all or (
+            Lead.objects.filter(data_scope_for(user).owners_q("owner"), pk=lead.pk).exists()
+        )
+    if lead.pool.hide_contact_until_claimed:
+        return False
+    if former is None:
+        former = lead.pk in former_owner_lead_ids(user, [lead.pk])
+    return not former
+
+
+@dataclass(frozen=True)
+class Stint:
+    """One period of ownership: who, from when to when, and how they got the lead."""
+
+    owner_id: int
+    owner_name: str
+    started: datetime
+    ended: datetime | None
+    acquired: str
+    ended_by: str | None
+
+
+def lead_events(lead: Lead) -> list[LeadEvent]:
+    return list(
+        lead.events.select_related("actor", "from_owner", "to_owner", "from_pool", "to_pool")
+        .order_by("created_at", "pk")
+    )
+
+
+def ownership_stints(events: list[LeadEvent]) -> list[Stint]:
+    """Fold the event history into ownership stints (pure; events in time order)."""
+    names = {}
+    for event in events:
+        for user in (event.from_owner, event.to_owner):
+            if user is not None and user.pk not in names:
+                employee = getattr(user, "employee", None)
+                names[user.pk] = employee.display_name if employee else user.get_username()
+    stints: list[Stint] = []
+    current: dict | None = None
+    for event in events:
+        if current and event.from_owner_id == current["owner_id"] and (
+            event.kind in LeadEvent.LOSING
+        ):
+            stints.append(Stint(ended=event.created_at, ended_by=event.get_kind_display(),
+                                **current))
+            current = None
+        if event.to_owner_id and (event.kind in LeadEvent.ACQUIRING or
+                                  event.kind == LeadEvent.Kind.CREATED):
+            if current:
+                stints.append(Stint(ended=event.created_at, ended_by=event.get_kind_display(),
+                                    **current))
+            current = {"owner_id": event.to_owner_id, "owner_name": names[event.to_owner_id],
+                       "started": event.created_at, "acquired": event.get_kind_display()}
+    if current:
+        stints.append(Stint(ended=None, ended_by=None, **current))
+    return stints
+
+
+def lead_followups(lead: Lead) -> list[FollowUp]:
+    return list(lead.followups.select_related("author", "author__employee")[:100])

@@ -1,0 +1,448 @@
+"""Writes for leads: intake, claim, release, assign, transfer, invalidate, follow-ups.
+
+Every ownership or pool change goes through one function here that changes the rows with
+a conditional, set-based UPDATE and writes its ``LeadEvent`` rows in the same
+transaction. Claims are race-free: the claimer's own row is locked first (so one rep's
+parallel claims cannot slip past a cap together) and the lead is taken with
+``UPDATE … WHERE owner IS NULL``, checked by row count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orgs.handover import register_handover_step
+from orgs.models import DictionaryItem, Employee, Membership
+from orgs.rights import Operation
+from orgs.selectors import data_scope_for, rights_for
+
+from .models import FollowUp, Lead, LeadEvent, LeadPool
+from .normalize import normalize_company, normalize_email, normalize_phone
+from .permissions import pool_allows
+
+OVERALL_CAP = getattr(settings, "LEADS_OWNED_CAP_PER_REP", 500)
+
+
+class LeadActionRefused(Exception):
+    """An action the user may not take now; ``message`` says why, in their language."""
+
+    def __init__(self, message: str, code: str = "refused"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _start_of_today():
+    now = timezone.localtime()
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _lock_owner(user_id: int) -> None:
+    """Serialise everything that adds leads to one rep: their cap checks cannot interleave."""
+    User = get_user_model()
+    User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
+
+
+def _display(user) -> str:
+    employee = Employee.objects.filter(user_id=user.pk).only("name", "name_en").first()
+    return employee.display_name if employee else user.get_username()
+
+
+def owner_team_name(user_id: int) -> str:
+    membership = (
+        Membership.objects.filter(employee__user_id=user_id)
+        .select_related("org_unit").order_by("-is_primary", "pk").first()
+    )
+    return membership.org_unit.display_name if membership else "—"
+
+
+def _check_dictionary(code: str, dictionary: str, label: str) -> None:
+    if not code or not DictionaryItem.objects.active().of(dictionary).filter(code=code).exists():
+        raise LeadActionRefused(_("Choose a %(what)s from the list.") % {"what": label},
+                                "reason_required")
+
+
+# --- caps -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Load:
+    """How many leads a rep owns and has claimed today, against the caps that apply."""
+
+    owned_in_pool: int
+    owned_total: int
+    claimed_today: int
+    pool_cap: int | None
+    overall_cap: int
+    daily_limit: int | None
+
+
+def rep_load(user_id: int, pool: LeadPool) -> Load:
+    owned = Lead.objects.filter(owner_id=user_id, status__in=Lead.OPEN_STATUSES).aggregate(
+        total=Count("pk"), in_pool=Count("pk", filter=Q(pool=pool))
+    )
+    claimed = LeadEvent.objects.filter(
+        actor_id=user_id, kind=LeadEvent.Kind.CLAIMED, from_pool=pool,
+        created_at__gte=_start_of_today(),
+    ).count()
+    return Load(owned["in_pool"], owned["total"], claimed, pool.owned_cap, OVERALL_CAP,
+                pool.daily_claim_limit)
+
+
+def _check_caps(user_id: int, pool: LeadPool, *, adding: int, claiming: bool, who: str) -> None:
+    load = rep_load(user_id, pool)
+    if load.pool_cap is not None and load.owned_in_pool + adding > load.pool_cap:
+        raise LeadActionRefused(
+            _("%(who)s already owns %(owned)d of the %(cap)d leads allowed from %(pool)s.")
+            % {"who": who, "owned": load.owned_in_pool, "cap": load.pool_cap,
+               "pool": pool.display_name},
+            "pool_cap",
+        )
+    if load.owned_total + adding > load.overall_cap:
+        raise LeadActionRefused(
+            _("%(who)s already owns %(owned)d leads, the most one rep may hold is %(cap)d.")
+            % {"who": who, "owned": load.owned_total, "cap": load.overall_cap},
+            "overall_cap",
+        )
+    if claiming and load.daily_limit is not None and load.claimed_today + adding > load.daily_limit:
+        raise LeadActionRefused(
+            _("You have reached today's claim limit of %(limit)d leads from %(pool)s.")
+            % {"limit": load.daily_limit, "pool": pool.display_name},
+            "daily_limit",
+        )
+
+
+def _check_cooldown(user_id: int, lead: Lead) -> None:
+    days = lead.pool.cooldown_days
+    if not days:
+        return
+    last = (
+        LeadEvent.objects.filter(lead=lead, from_owner_id=user_id, kind__in=LeadEvent.LOSING)
+        .order_by("-created_at").values_list("created_at", flat=True).first()
+    )
+    if last and last > timezone.now() - timedelta(days=days):
+        until = timezone.localtime(last + timedelta(days=days))
+        raise LeadActionRefused(
+            _("You held this lead before; you may claim it again after %(until)s.")
+            % {"until": until.strftime("%Y-%m-%d %H:%M")},
+            "cooldown",
+        )
+
+
+# --- claim, release, assign, transfer --------------------------------------------------
+
+
+def lead_claim(*, lead_id: int, user) -> Lead:
+    """A rep takes a pool lead. Exactly one of several simultaneous claimers wins."""
+    with transaction.atomic():
+        _lock_owner(user.pk)
+        lead = Lead.objects.select_related("pool").filter(pk=lead_id).first()
+        if lead is None or not pool_allows(user, lead.pool, "claim_from_pool"):
+            raise LeadActionRefused(_("You may not claim leads from this pool."), "forbidden")
+        if lead.owner_id == user.pk:
+            raise LeadActionRefused(_("This lead is already yours."), "already_yours")
+        if lead.owner_id is not None or lead.status != Lead.Status.IN_POOL:
+            raise _taken(lead)
+        _check_cooldown(user.pk, lead)
+        _check_caps(user.pk, lead.pool, adding=1, claiming=True, who=_("You"))
+        now = timezone.now()
+        taken = Lead.objects.filter(pk=lead.pk, owner__isnull=True,
+                                    status=Lead.Status.IN_POOL).update(
+            owner=user, status=Lead.Status.ASSIGNED, assigned_at=now
+        )
+        if taken != 1:
+            lead.refresh_from_db()
+            raise _taken(lead)
+        LeadEvent.objects.create(
+            lead=lead, kind=LeadEvent.Kind.CLAIMED, actor=user, to_owner=user,
+            from_pool=lead.pool, to_pool=lead.pool, created_at=now,
+        )
+    lead.refresh_from_db()
+    return lead
+
+
+def _taken(lead: Lead) -> LeadActionRefused:
+    if lead.owner_id:
+        return LeadActionRefused(
+            _("Someone was faster: %(name)s (%(team)s) has just taken this lead.")
+            % {"name": _display(lead.owner), "team": owner_team_name(lead.owner_id)},
+            "taken",
+        )
+    return LeadActionRefused(_("This lead is no longer in the pool."), "taken")
+
+
+def lead_release(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
+    """The owner gives a lead back to its pool, with a reason from the dictionary."""
+    _check_dictionary(reason, "release_reason", _("release reason"))
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("pool").filter(
+            pk=lead_id).first()
+        if lead is None or lead.owner_id != user.pk or not lead.is_open:
+            raise LeadActionRefused(_("Only the owner can release this lead."), "not_owner")
+        Lead.objects.filter(pk=lead.pk).update(owner=None, status=Lead.Status.IN_POOL,
+                                               assigned_at=None, next_followup_at=None)
+        LeadEvent.objects.create(
+            lead=lead, kind=LeadEvent.Kind.RELEASED, actor=user, from_owner=user,
+            from_pool=lead.pool, to_pool=lead.pool, reason=reason, note=note,
+        )
+    lead.refresh_from_db()
+    return lead
+
+
+def _target_user(user_id: int):
+    employee = Employee.objects.select_related("user").filter(user_id=user_id).first()
+    if employee is None or employee.status != Employee.Status.ACTIVE or not employee.user.is_active:
+        raise LeadActionRefused(_("Leads can only go to an active employee."), "inactive")
+    return employee
+
+
+def lead_assign(*, lead_ids: Sequence[int], to_user_id: int, actor) -> int:
+    """A manager hands pool leads to a rep; leads someone took meanwhile are skipped."""
+    target = _target_user(to_user_id)
+    with transaction.atomic():
+        _lock_owner(to_user_id)
+        leads = list(
+            Lead.objects.select_for_update(of=("self",)).select_related("pool")
+            .filter(pk__in=lead_ids, owner__isnull=True, status=Lead.Status.IN_POOL)
+            .order_by("pk")
+        )
+        for pool in {lead.pool for lead in leads}:
+            if not pool_allows(actor, pool, "assign_from_pool"):
+                raise LeadActionRefused(
+                    _("You may not assign leads from %(pool)s.") % {"pool": pool.display_name},
+                    "forbidden",
+                )
+            adding = sum(1 for lead in leads if lead.pool_id == pool.pk)
+            _check_caps(to_user_id, pool, adding=adding, claiming=False,
+                        who=target.display_name)
+        now = timezone.now()
+        ids = [lead.pk for lead in leads]
+        Lead.objects.filter(pk__in=ids).update(owner_id=to_user_id,
+                                               status=Lead.Status.ASSIGNED, assigned_at=now)
+        LeadEvent.objects.bulk_create(
+            LeadEvent(lead=lead, kind=LeadEvent.Kind.ASSIGNED, actor=actor,
+                      to_owner_id=to_user_id, from_pool=lead.pool, to_pool=lead.pool,
+                      created_at=now)
+            for lead in leads
+        )
+    return len(ids)
+
+
+def lead_transfer(*, lead_ids: Sequence[int], to_user_id: int, actor, reason: str,
+                  note: str = "") -> int:
+    """Move owned leads from their reps to another rep, with a reason (single or bulk)."""
+    _check_dictionary(reason, "transfer_reason", _("transfer reason"))
+    if not rights_for(actor).can(Operation.TRANSFER):
+        raise LeadActionRefused(_("Your roles do not allow transferring leads."), "forbidden")
+    target = _target_user(to_user_id)
+    scope = data_scope_for(actor)
+    with transaction.atomic():
+        _lock_owner(to_user_id)
+        leads = list(
+            Lead.objects.select_for_update(of=("self",)).select_related("pool")
+            .filter(scope.owners_q("owner"), pk__in=lead_ids,
+                    status__in=Lead.OPEN_STATUSES)
+            .exclude(owner_id=to_user_id).order_by("pk")
+        )
+        if len(leads) != len(set(lead_ids)):
+            raise LeadActionRefused(
+                _("Some of the chosen leads are outside your scope, already with %(name)s, "
+                  "or no longer open. Reload the list and try again.")
+                % {"name": target.display_name},
+                "stale",
+            )
+        for pool in {lead.pool for lead in leads}:
+            adding = sum(1 for lead in leads if lead.pool_id == pool.pk)
+            _check_caps(to_user_id, pool, adding=adding, claiming=False,
+                        who=target.display_name)
+        now = timezone.now()
+        Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
+            owner_id=to_user_id, status=Lead.Status.ASSIGNED, assigned_at=now)
+        LeadEvent.objects.bulk_create(
+            LeadEvent(lead=lead, kind=LeadEvent.Kind.TRANSFERRED, actor=actor,
+                      from_owner_id=lead.owner_id, to_owner_id=to_user_id,
+                      from_pool=lead.pool, to_pool=lead.pool, reason=reason, note=note,
+                      created_at=now)
+            for lead in leads
+        )
+    return len(leads)
+
+
+def lead_invalidate(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
+    _check_dictionary(reason, "lead_status_reason", _("reason"))
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("pool").filter(
+            pk=lead_id).first()
+        if lead is None or lead.owner_id != user.pk or not lead.is_open:
+            raise LeadActionRefused(_("Only the owner can mark this lead invalid."),
+                                    "not_owner")
+        Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.INVALID, invalid_reason=reason)
+        LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.INVALIDATED, actor=user,
+                                 from_owner=user, to_owner=user, from_pool=lead.pool,
+                                 to_pool=lead.pool, reason=reason, note=note)
+    lead.refresh_from_db()
+    return lead
+
+
+def lead_star(*, lead_id: int, user, starred: bool) -> Lead:
+    updated = Lead.objects.filter(pk=lead_id, owner=user).update(is_starred=starred)
+    if not updated:
+        raise LeadActionRefused(_("Only the owner can star this lead."), "not_owner")
+    return Lead.objects.get(pk=lead_id)
+
+
+def followup_add(*, lead_id: int, user, kind: str, outcome: str, content: str,
+                 next_at=None) -> FollowUp:
+    """The owner records a contact attempt; it moves the lead to 'following'."""
+    _check_dictionary(kind, "followup_type", _("follow-up type"))
+    if outcome not in FollowUp.Outcome.values:
+        raise LeadActionRefused(_("Choose an outcome from the list."), "invalid")
+    if not (content or "").strip():
+        raise LeadActionRefused(_("Write what was said or done."), "invalid")
+    now = timezone.now()
+    if next_at is not None and next_at <= now:
+        raise LeadActionRefused(_("The next follow-up must be in the future."), "invalid")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).filter(pk=lead_id).first()
+        if lead is None or lead.owner_id != user.pk or not lead.is_open:
+            raise LeadActionRefused(_("Only the owner can add follow-ups to this lead."),
+                                    "not_owner")
+        followup = FollowUp.objects.create(lead=lead, author=user, kind=kind, outcome=outcome,
+                                           content=content.strip(), next_at=next_at,
+                                           created_at=now)
+        Lead.objects.filter(pk=lead.pk).update(
+            status=Lead.Status.FOLLOWING, last_followup_at=now, next_followup_at=next_at)
+    return followup
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateHit:
+    lead: Lead
+    matched_on: str  # "mobile", "email" or "company"
+
+    @property
+    def in_pool(self) -> bool:
+        return self.lead.owner_id is None and self.lead.status == Lead.Status.IN_POOL
+
+
+def duplicate_hits(*, mobile: str = "", email: str = "", company: str = "",
+                   exclude_id: int | None = None, limit: int = 5) -> list[DuplicateHit]:
+    """Leads (in pools or owned) sharing a normalised mobile, e-mail or company name."""
+    keys = {
+        "mobile": normalize_phone(mobile),
+        "email": normalize_email(email),
+        "company": normalize_company(company),
+    }
+    q = Q(pk__in=[])
+    for field, key in keys.items():
+        if key:
+            q |= Q(**{f"{field}_key": key})
+    if not any(keys.values()):
+        return []
+    queryset = Lead.objects.filter(q).exclude(status=Lead.Status.INVALID).select_related(
+        "pool", "owner")
+    if exclude_id:
+        queryset = queryset.exclude(pk=exclude_id)
+    hits = []
+    for lead in queryset.order_by("pk")[:limit]:
+        matched = next(f for f, k in keys.items() if k and getattr(lead, f"{f}_key") == k)
+        hits.append(DuplicateHit(lead=lead, matched_on=matched))
+    return hits
+
+
+LEAD_FIELDS = ("name", "company", "title", "mobile", "phone", "email", "wechat", "address",
+               "region", "product_category", "industry", "channel", "campaign", "notes",
+               "grade", "external_id", "platform_user_id")
+
+
+def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = None,
+                take_ownership: bool = False) -> Lead:
+    """Enter a lead by hand. A duplicate is refused (see ``duplicate_hits``).
+
+    With ``take_ownership`` the entering rep owns it at once (caps apply), else it waits
+    in ``pool``.
+    """
+    if not (data.get("name") or "").strip():
+        raise LeadActionRefused(_("A lead needs a name."), "invalid")
+    if not any((data.get(f) or "").strip() for f in ("mobile", "phone", "email", "wechat")):
+        raise LeadActionRefused(_("Give at least one way to reach the lead."), "invalid")
+    hits = duplicate_hits(mobile=data.get("mobile", ""), email=data.get("email", ""),
+                          company=data.get("company", ""))
+    if hits:
+        raise DuplicateLead(hits)
+    with transaction.atomic():
+        if take_ownership:
+            _lock_owner(actor.pk)
+            _check_caps(actor.pk, pool, adding=1, claiming=False, who=_("You"))
+        now = timezone.now()
+        lead = Lead(pool=pool, created_by=actor, created_at=now,
+                    attributes=attributes or {},
+                    **{f: (data.get(f) or "").strip() for f in LEAD_FIELDS})
+        if take_ownership:
+            lead.owner, lead.status, lead.assigned_at = actor, Lead.Status.ASSIGNED, now
+        lead.refresh_keys()
+        lead.save()
+        LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor,
+                                 to_owner=lead.owner, to_pool=pool, created_at=now,
+                                 reason=lead.channel)
+    return lead
+
+
+class DuplicateLead(LeadActionRefused):
+    """Entering a lead that already exists: says who has it and what the user can do."""
+
+    def __init__(self, hits: list[DuplicateHit]):
+        self.hits = hits
+        first = hits[0]
+        if first.in_pool:
+            message = _("This lead is already in %(pool)s. Claim it instead.") % {
+                "pool": first.lead.pool.display_name}
+        else:
+            message = _("This lead is already followed by %(team)s.") % {
+                "team": owner_team_name(first.lead.owner_id)}
+        super().__init__(message, "duplicate")
+
+
+# --- departure handover -------------------------------------------------------------------
+
+
+@register_handover_step("leads", _("Leads"))
+def leads_handover(*, employee, successor, actor) -> int:
+    """A departed rep's open leads go to the successor, or back to their pools."""
+    open_leads = list(
+        Lead.objects.select_for_update(of=("self",))
+        .filter(owner_id=employee.user_id, status__in=Lead.OPEN_STATUSES)
+        .values_list("pk", "pool_id").order_by("pk")
+    )
+    if not open_leads:
+        return 0
+    now = timezone.now()
+    ids = [pk for pk, _ in open_leads]
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    if successor is not None:
+        Lead.objects.filter(pk__in=ids).update(owner_id=successor.user_id,
+                                               status=Lead.Status.ASSIGNED, assigned_at=now)
+        kind, to_owner, reason = LeadEvent.Kind.TRANSFERRED, successor.user_id, "departure"
+    else:
+        Lead.objects.filter(pk__in=ids).update(owner=None, status=Lead.Status.IN_POOL,
+                                               assigned_at=None, next_followup_at=None)
+        kind, to_owner, reason = LeadEvent.Kind.RELEASED, None, "departure"
+    LeadEvent.objects.bulk_create(
+        LeadEvent(lead_id=pk, kind=kind, actor_id=actor_id, from_owner_id=employee.user_id,
+                  to_owner_id=to_owner, from_pool_id=pool_id, to_pool_id=pool_id,
+                  reason=reason, created_at=now)
+        for pk, pool_id in open_leads
+    )
+    return len(ids)

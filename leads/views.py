@@ -1,0 +1,381 @@
+"""The lead workbench: My leads, the pool, lead detail, manual entry, team leads.
+
+Views are thin: check the entry, validate a form, call one service or selector, render
+the page or, for htmx requests, the named partial of the same template.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm_site.lib.access import entry_required
+from orgs.rights import Entry, Operation
+from orgs.selectors import rights_for
+
+from . import selectors, services
+from .forms import AssignForm, FollowUpForm, LeadForm, ReasonForm, TransferForm
+from .models import Lead, LeadPool, PoolLeadOpen
+from .permissions import pool_allows, pools_for
+
+
+def _partial(request, template: str, partial: str) -> str:
+    return f"{template}#{partial}" if request.htmx else template
+
+
+# --- My leads ---------------------------------------------------------------------------
+
+
+@entry_required(Entry.LEADS)
+def lead_list(request):
+    sort = request.GET.get("sort", "next")
+    status = request.GET.get("status", "")
+    starred = request.GET.get("starred") == "1"
+    search = (request.GET.get("q") or "").strip()[:100]
+    page = selectors.my_leads(user=request.user, sort=sort, status=status, starred=starred,
+                              search=search, cursor=request.GET.get("after"))
+    context = {
+        "page": page, "sort": sort, "status": status, "starred": starred, "q": search,
+        "sorts": [("next", _("Next follow-up")), ("age", _("Oldest first")),
+                  ("newest", _("Newest first")), ("grade", _("Grade")), ("star", _("Key first"))],
+        "statuses": [(s, Lead.Status(s).label) for s in Lead.OPEN_STATUSES],
+        "now": timezone.now(),
+    }
+    template = "leads/lead_list.html"
+    if request.htmx and request.GET.get("after"):
+        template += "#rows"
+    elif request.htmx:
+        template += "#table"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+# --- Pool -----------------------------------------------------------------------------------
+
+
+@entry_required(Entry.POOL)
+def pool_list(request):
+    pools = list(pools_for(request.user).order_by("kind", "code"))
+    pool = None
+    code = request.GET.get("pool")
+    if pools:
+        pool = next((p for p in pools if p.code == code), None) or next(
+            (p for p in pools if p.kind == LeadPool.Kind.SUB), pools[0])
+    search = (request.GET.get("q") or "").strip()[:100]
+    page = (selectors.pool_leads(user=request.user, pool=pool, search=search,
+                                 cursor=request.GET.get("after")) if pool else None)
+    former = selectors.former_owner_lead_ids(request.user,
+                                             [lead.pk for lead in page.rows] if page else [])
+    can_claim = bool(pool) and pool_allows(request.user, pool, "claim_from_pool")
+    load = services.rep_load(request.user.pk, pool) if pool and can_claim else None
+    can_assign = bool(pool) and pool_allows(request.user, pool, "assign_from_pool")
+    context = {"pools": pools, "pool": pool, "page": page, "q": search, "former": former,
+               "can_claim": can_claim, "load": load, "can_assign": can_assign,
+               "reps": list(selectors.assignable_reps(user=request.user)) if can_assign else []}
+    template = "leads/pool_list.html"
+    if request.htmx and request.GET.get("after"):
+        template += "#rows"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@require_POST
+@entry_required(Entry.LEADS, Entry.POOL)
+def lead_claim(request, pk: int):
+    """Claim from the pool list (htmx: the row turns into the outcome) or a detail page."""
+    try:
+        lead = services.lead_claim(lead_id=pk, user=request.user)
+        outcome = {"ok": True, "message": _("Claimed. The lead is now in My leads."),
+                   "lead": lead}
+    except services.LeadActionRefused as refused:
+        outcome = {"ok": False, "message": refused.message, "code": refused.code}
+    if request.htmx and request.POST.get("from") == "pool":
+        return render(request, "leads/pool_list.html#claim-result", {"outcome": outcome,
+                                                                    "lead_id": pk})
+    if outcome["ok"]:
+        messages.success(request, outcome["message"])
+    else:
+        messages.error(request, outcome["message"])
+    return _back_to_detail(request, pk)
+
+
+# --- Lead detail ---------------------------------------------------------------------------
+
+
+def _detail_context(request, lead: Lead) -> dict:
+    events = selectors.lead_events(lead)
+    is_owner = lead.owner_id == request.user.pk
+    return {
+        "lead": lead,
+        "is_owner": is_owner and lead.is_open,
+        "contact_clear": selectors.lead_contact_clear(request.user, lead, "detail"),
+        "events": events,
+        "stints": selectors.ownership_stints(events),
+        "followups": selectors.lead_followups(lead),
+        "touchpoints": list(lead.touchpoints.all()[:50]),
+        "in_pool": lead.owner_id is None and lead.status == Lead.Status.IN_POOL,
+        "can_claim": pool_allows(request.user, lead.pool, "claim_from_pool"),
+        "release_form": ReasonForm(dictionary="release_reason"),
+        "invalid_form": ReasonForm(dictionary="lead_status_reason"),
+        "followup_form": FollowUpForm(),
+    }
+
+
+def _record_pool_open(request, lead: Lead) -> None:
+    """Count a pool lead's page view against the pool's daily open limit."""
+    limit = lead.pool.daily_open_limit
+    if limit is None or lead.owner_id is not None:
+        return
+    today = timezone.localdate()
+    opened = PoolLeadOpen.objects.filter(user=request.user, day=today)
+    if opened.filter(lead=lead).exists():
+        return
+    if opened.count() >= limit:
+        raise PermissionDenied(
+            _("You have opened %(limit)d pool leads today, the most this pool allows. "
+              "Claim a lead to work on it.") % {"limit": limit})
+    try:
+        with transaction.atomic():
+            PoolLeadOpen.objects.create(user=request.user, lead=lead, day=today)
+    except IntegrityError:
+        pass
+
+
+@entry_required(Entry.LEADS, Entry.POOL)
+def lead_detail(request, pk: int):
+    lead = selectors.lead_get(user=request.user, lead_id=pk)
+    _record_pool_open(request, lead)
+    template = _partial(request, "leads/lead_detail.html", "panel")
+    return render(request, template, _detail_context(request, lead))
+
+
+def _back_to_detail(request, pk: int):
+    if request.htmx:
+        try:
+            lead = selectors.lead_get(user=request.user, lead_id=pk)
+        except Http404:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = "/leads/"
+            return response
+        return render(request, "leads/lead_detail.html#panel", _detail_context(request, lead))
+    return redirect("lead_detail", pk=pk)
+
+
+def _run(request, pk: int, action) -> HttpResponse:
+    try:
+        action()
+    except services.LeadActionRefused as refused:
+        messages.error(request, refused.message)
+    return _back_to_detail(request, pk)
+
+
+@require_POST
+@entry_required(Entry.LEADS, Entry.POOL)
+def lead_release(request, pk: int):
+    form = ReasonForm(request.POST, dictionary="release_reason")
+    if not form.is_valid():
+        messages.error(request, _("Choose a release reason from the list."))
+        return _back_to_detail(request, pk)
+
+    def act():
+        services.lead_release(lead_id=pk, user=request.user, **form.cleaned_data)
+        messages.success(request, _("Released back to the pool."))
+
+    return _run(request, pk, act)
+
+
+@require_POST
+@entry_required(Entry.LEADS, Entry.POOL)
+def lead_invalidate(request, pk: int):
+    form = ReasonForm(request.POST, dictionary="lead_status_reason")
+    if not form.is_valid():
+        messages.error(request, _("Choose why the lead is invalid."))
+        return _back_to_detail(request, pk)
+
+    def act():
+        services.lead_invalidate(lead_id=pk, user=request.user, **form.cleaned_data)
+        messages.success(request, _("Marked invalid."))
+
+    return _run(request, pk, act)
+
+
+@require_POST
+@entry_required(Entry.LEADS, Entry.POOL)
+def lead_star(request, pk: int):
+    starred = request.POST.get("starred") == "1"
+
+    def act():
+        services.lead_star(lead_id=pk, user=request.user, starred=starred)
+
+    if request.htmx and request.POST.get("from") == "list":
+        try:
+            lead = services.lead_star(lead_id=pk, user=request.user, starred=starred)
+        except services.LeadActionRefused as refused:
+            return HttpResponse(refused.message, status=403)
+        return render(request, "leads/lead_list.html#star", {"lead": lead})
+    return _run(request, pk, act)
+
+
+@require_POST
+@entry_required(Entry.LEADS, Entry.POOL)
+def followup_add(request, pk: int):
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        lead = selectors.lead_get(user=request.user, lead_id=pk)
+        context = _detail_context(request, lead)
+        context["followup_form"] = form
+        return render(request, _partial(request, "leads/lead_detail.html", "panel"), context,
+                      status=200 if request.htmx else 400)
+
+    def act():
+        services.followup_add(lead_id=pk, user=request.user, **form.cleaned_data)
+        messages.success(request, _("Follow-up saved."))
+
+    return _run(request, pk, act)
+
+
+# --- Manual entry with live duplicate check -------------------------------------------------------
+
+
+def _entry_pools(user):
+    return pools_for(user).exclude(kind=LeadPool.Kind.DORMANT).order_by("kind", "code")
+
+
+@entry_required(Entry.LEADS, Entry.POOL)
+def lead_new(request):
+    rights = rights_for(request.user)
+    if not rights.can(Operation.CREATE_LEAD):
+        raise PermissionDenied(_("Your roles do not allow entering leads."))
+    can_keep = rights.can(Operation.CLAIM)
+    form = LeadForm(request.POST or None, pools=_entry_pools(request.user), can_keep=can_keep)
+    hits = []
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        pool, keep = data.pop("pool"), data.pop("keep", False)
+        try:
+            lead = services.lead_create(pool=pool, actor=request.user, data=data,
+                                        take_ownership=keep)
+        except services.DuplicateLead as duplicate:
+            hits = duplicate.hits
+            form.add_error(None, duplicate.message)
+        except services.LeadActionRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Lead saved."))
+            if lead.owner_id == request.user.pk:
+                return redirect("lead_detail", pk=lead.pk)
+            return redirect("lead_new")
+    return render(request, "leads/lead_form.html",
+                  {"form": form, "hits": _describe_hits(request, hits)})
+
+
+def _describe_hits(request, hits) -> list[dict]:
+    described = []
+    for hit in hits:
+        lead = hit.lead
+        if lead.owner_id == request.user.pk:
+            kind = "own"
+        elif hit.in_pool:
+            kind = "pool"
+        else:
+            kind = "other"
+        described.append({
+            "lead": lead, "kind": kind, "matched_on": hit.matched_on,
+            "team": services.owner_team_name(lead.owner_id) if kind == "other" else "",
+            "can_claim": kind == "pool" and pool_allows(request.user, lead.pool,
+                                                       "claim_from_pool"),
+        })
+    return described
+
+
+@require_POST
+@entry_required(Entry.LEADS, Entry.POOL)
+def lead_check(request):
+    """As-you-type duplicate check of the entry form (htmx fragment)."""
+    hits = services.duplicate_hits(mobile=request.POST.get("mobile", "")[:40],
+                                   email=request.POST.get("email", "")[:254],
+                                   company=request.POST.get("company", "")[:200])
+    return render(request, "leads/lead_form.html#dupes",
+                  {"hits": _describe_hits(request, hits)})
+
+
+# --- Manager: team leads, assign, transfer, load ------------------------------------------------
+
+
+@entry_required(Entry.TEAM_LEADS)
+def team_leads(request):
+    reps = list(selectors.assignable_reps(user=request.user))
+    try:
+        owner_id = int(request.GET.get("owner") or 0) or None
+    except ValueError:
+        owner_id = None
+    page = selectors.scope_owned_leads(user=request.user, owner_id=owner_id,
+                                       cursor=request.GET.get("after"))
+    assign_pools = list(pools_for(request.user, "assign_from_pool").order_by("kind", "code"))
+    context = {
+        "reps": reps, "owner_id": owner_id, "page": page,
+        "loads": selectors.rep_loads(user=request.user),
+        "transfer_form": TransferForm(reps=reps),
+        "assign_form": AssignForm(reps=reps),
+        "assign_pools": assign_pools,
+    }
+    template = "leads/team_leads.html"
+    if request.htmx and request.GET.get("after"):
+        template += "#rows"
+    return render(request, template, context)
+
+
+@require_POST
+@entry_required(Entry.TEAM_LEADS)
+def team_transfer(request):
+    reps = list(selectors.assignable_reps(user=request.user))
+    form = TransferForm(request.POST, reps=reps)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("team_leads")
+    try:
+        moved = services.lead_transfer(
+            lead_ids=form.cleaned_data["leads"], to_user_id=form.cleaned_data["to_rep"],
+            actor=request.user, reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"])
+    except services.LeadActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("%(count)d leads transferred.") % {"count": moved})
+    return redirect("team_leads")
+
+
+@require_POST
+@entry_required(Entry.POOL)
+def pool_assign(request):
+    reps = list(selectors.assignable_reps(user=request.user))
+    form = AssignForm(request.POST, reps=reps)
+    back = request.POST.get("next") or "/leads/pool/"
+    if not back.startswith("/"):
+        back = "/leads/pool/"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    try:
+        moved = services.lead_assign(lead_ids=form.cleaned_data["leads"],
+                                     to_user_id=form.cleaned_data["to_rep"],
+                                     actor=request.user)
+    except services.LeadActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        skipped = len(form.cleaned_data["leads"]) - moved
+        messages.success(request, _("%(count)d leads assigned.") % {"count": moved})
+        if skipped:
+            messages.warning(request, _("%(count)d leads were taken by someone else meanwhile "
+                                        "and were skipped.") % {"count": skipped})
+    return redirect(back)
