@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crm_site import views
+from leads import api as lead_api
 from orgs import views as org_views
 
 admin.site.site_header = "LeadPool CRM"
@@ -26,6 +27,7 @@ urlpatterns = [
     path("team/", org_views.team_directory, name="team_directory"),
     path("team/export.csv", org_views.team_export, name="team_export"),
     path("leads/", include("leads.urls")),
+    path("api/leads/ingest/", lead_api.ingest, name="lead_ingest"),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -283,6 +283,7 @@ class Touchpoint(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touchpoints",
                              verbose_name=_("lead"))
     channel = models.SlugField(_("channel"), max_length=64, blank=True)
+    external_id = models.CharField(_("external ID"), max_length=128, blank=True)
     occurred_at = models.DateTimeField(_("at"), default=timezone.now)
     payload = models.JSONField(_("data received"), default=dict, blank=True)
 
@@ -291,6 +292,11 @@ class Touchpoint(models.Model):
         verbose_name = _("touchpoint")
         verbose_name_plural = _("touchpoints")
         indexes = [models.Index(fields=["lead", "occurred_at"], name="touch_lead_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"],
+                                    name="touch_channel_external_id",
+                                    condition=~models.Q(external_id="")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} · {self.occurred_at:%Y-%m-%d}"
@@ -343,3 +349,6 @@ class PoolLeadOpen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.lead_id} · {self.day}"
+
+
+from .models_intake import ChannelToken, ImportJob, ImportMapping, ImportRejectedRow  # noqa: E402, F401

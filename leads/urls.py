@@ -17,3 +17,13 @@ urlpatterns = [
     path("<int:pk>/star/", views.lead_star, name="lead_star"),
     path("<int:pk>/followups/", views.followup_add, name="followup_add"),
 ]
+
+from . import views_intake  # noqa: E402
+
+urlpatterns += [
+    path("import/", views_intake.import_upload, name="import_upload"),
+    path("import/<int:pk>/", views_intake.import_progress, name="import_progress"),
+    path("import/<int:pk>/map/", views_intake.import_map, name="import_map"),
+    path("import/<int:pk>/rejected.csv", views_intake.import_rejects_download,
+         name="import_rejects"),
+]
