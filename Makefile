@@ -31,7 +31,7 @@ system-gettext:
 	@command -v msgfmt >/dev/null || bin/install-system-packages gettext
 
 system:
-	bin/install-system-packages chromium gettext
+	bin/install-system-packages chromium gettext fonts-noto-cjk
 
 services:
 	bin/ensure-services

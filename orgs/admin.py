@@ -13,6 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from crm_site.lib.admin import ViewerAwareAdminMixin
 from crm_site.lib.masking import can_unmask, mask_for
 
 from . import services
@@ -185,7 +186,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
     inlines = [MembershipInline]
     list_display = ["employee_no", "name", "name_en", "masked_mobile", "supervisor", "status"]
     list_filter = ["status", "memberships__org_unit"]
@@ -201,13 +202,13 @@ class EmployeeAdmin(admin.ModelAdmin):
         fields = ["user", "employee_no", "name", "name_en", "mobile", "supervisor",
                   "status", "hired_on", "departed_at", "successor"]
         if not can_unmask(request.user, "detail"):
-            fields[fields.index("mobile")] = "masked_mobile"
+            fields[fields.index("mobile")] = "masked_mobile_detail"
         return fields
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*self.readonly_fields]
         if not can_unmask(request.user, "detail"):
-            readonly.append("masked_mobile")
+            readonly.append("masked_mobile_detail")
         if obj is not None and obj.is_departed:
             readonly.append("status")
         return readonly
@@ -222,15 +223,12 @@ class EmployeeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("mobile"))
     def masked_mobile(self, obj):
-        return mask_for(self._request_user, obj.mobile, "phone", "list")
+        return mask_for(self.viewer, obj.mobile, "phone", "list")
 
-    def changelist_view(self, request, extra_context=None):
-        self._request_user = request.user
-        return super().changelist_view(request, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        self._request_user = request.user
-        return super().changeform_view(request, object_id, form_url, extra_context)
+    @admin.display(description=_("mobile"))
+    def masked_mobile_detail(self, obj):
+        # The change page is the detail scenario: unmask_list alone must not reveal it.
+        return mask_for(self.viewer, obj.mobile, "phone", "detail")
 
     @admin.action(description=_("Mark as departed and hand over…"))
     def mark_departed(self, request, queryset):

@@ -121,7 +121,9 @@ class OrgUnit(MP_Node):
 
     def effective_allowed_roles(self) -> models.QuerySet:
         """The roles allowed here: this unit's list, else the nearest ancestor's, else all."""
-        chain = [self, *reversed(list(self.get_ancestors()))] if self.pk else [self]
+        chain = (
+            [self, *reversed(list(OrgUnit.objects.get_ancestors(self)))] if self.pk else [self]
+        )
         for unit in chain:
             if unit.pk and unit.allowed_roles.exists():
                 return unit.allowed_roles.all()

@@ -237,6 +237,15 @@ def _ensure_role(code: str) -> tuple[Role, bool]:
     )
 
 
+def _preset_parent(unit_code: str, root: OrgUnit) -> OrgUnit:
+    """The parent a preset first created ``unit_code`` under."""
+    for spec in STAGES.values():
+        for unit_spec in spec.units:
+            if unit_spec.code == unit_code:
+                return OrgUnit.objects.get(code=unit_spec.parent) if unit_spec.parent else root
+    raise ValueError(f"no preset creates unit {unit_code}")
+
+
 def apply_org_stage(stage: int, *, actor=None) -> dict:
     """Apply presets 1..``stage``; idempotent and additive. Returns what was created."""
     if stage not in STAGES:
@@ -267,7 +276,14 @@ def apply_org_stage(stage: int, *, actor=None) -> dict:
             for unit_code, parent_code in spec.moves:
                 unit = OrgUnit.objects.get(code=unit_code)
                 parent = OrgUnit.objects.get(code=parent_code)
-                if unit.get_parent().pk != parent.pk and not parent.path.startswith(unit.path):
+                # Move the unit only while it is still where its preset put it: a unit an
+                # admin has placed elsewhere stays there when a stage is applied again.
+                current_parent = OrgUnit.objects.get_parent(unit)
+                if (
+                    getattr(current_parent, "pk", None) == _preset_parent(unit_code, root).pk
+                    and current_parent.pk != parent.pk
+                    and not parent.path.startswith(unit.path)
+                ):
                     OrgUnit.objects.move(unit, parent, pos="last-child")
                     created["moved"].append(unit_code)
             for pos_spec in spec.positions:

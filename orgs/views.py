@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.vary import vary_on_headers
 
 from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
@@ -13,6 +14,8 @@ from orgs.selectors import data_scope_for, employee_list, rights_for
 PAGE_SIZE = 50
 
 
+# One URL serves the page and its htmx fragment: caches must keep the two apart.
+@vary_on_headers("HX-Request")
 @entry_required(Entry.TEAM)
 def team_directory(request):
     """Everyone the viewer may see, with contact data masked unless they may unmask it."""
