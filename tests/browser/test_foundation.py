@@ -1,8 +1,8 @@
 """The foundation through a real browser: sign-in, role homes, navigation, language, admin.
 
-Chinese is asserted where it comes from data (names, units, roles) or from Django's own
-catalogue; our own strings are checked through ``data-testid`` hooks and ``html[lang]``
-until the zh-hans catalogue exists (see the one xfail test below).
+Chinese is asserted where it comes from data (names, units, roles), from Django's own
+catalogue, or from our zh-hans catalogue (the rep's workbench heading); other strings are
+checked through ``data-testid`` hooks and ``html[lang]``.
 """
 
 import re
@@ -74,7 +74,6 @@ def test_rep_signs_in_to_the_workbench_and_cannot_open_manager_pages(
     expect(page).to_have_url(f"{demo_site}/workbench/")
 
 
-@pytest.mark.xfail(strict=False, reason="zh-hans catalogue pending")
 def test_rep_workbench_heading_is_in_chinese(page, demo_site, sign_in):
     sign_in(page, "rep_wangfang")
     expect(page.get_by_test_id("workbench-heading")).to_have_text("销售工作台", timeout=1_000)
