@@ -33,16 +33,22 @@ def _scope_label(rights) -> str:
 
 @entry_required(Entry.WORKBENCH)
 def workbench(request):
+    from leads.selectors import pool_overview, workbench_summary
+
     rights = rights_for(request.user)
     return render(
         request,
         "home/workbench.html",
-        {"rights": rights, "scope_label": _scope_label(rights)},
+        {"rights": rights, "scope_label": _scope_label(rights),
+         "summary": workbench_summary(user=request.user),
+         "pools": pool_overview(user=request.user)},
     )
 
 
 @entry_required(Entry.MANAGER_HOME)
 def manager_home(request):
+    from leads.selectors import pool_overview
+
     rights = rights_for(request.user)
     members = list(employee_list(user=request.user)[:50])
     return render(
@@ -53,15 +59,20 @@ def manager_home(request):
             "scope_label": _scope_label(rights),
             "members": members,
             "scope_units": data_scope_for(request.user).units().order_by("path")[:50],
+            "pools": pool_overview(user=request.user),
         },
     )
 
 
 @entry_required(Entry.MARKETING_HOME)
 def marketing_home(request):
+    from leads.selectors import pool_overview
+
     rights = rights_for(request.user)
     return render(
-        request, "home/marketing.html", {"rights": rights, "scope_label": _scope_label(rights)}
+        request, "home/marketing.html",
+        {"rights": rights, "scope_label": _scope_label(rights),
+         "pools": pool_overview(user=request.user)},
     )
 
 

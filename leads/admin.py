@@ -4,7 +4,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
-from crm_site.lib.masking import mask_for
+from crm_site.lib.admin import ViewerAwareAdminMixin
+from crm_site.lib.masking import can_unmask, mask_for
 
 from .models import Lead, LeadEvent, LeadPool
 from .models_intake import ChannelToken, ImportJob, ImportMapping
@@ -35,7 +36,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
     """Leads for support staff: ownership changes go through the workbench, not here."""
 
     list_display = ["pk", "name", "company", "masked_mobile", "status", "owner", "pool",
@@ -50,37 +51,25 @@ class LeadAdmin(admin.ModelAdmin):
     exclude = ["mobile", "phone", "email"]
 
     def get_exclude(self, request, obj=None):
-        from crm_site.lib.masking import can_unmask
-
         return [] if can_unmask(request.user, "detail") else self.exclude
 
     def get_readonly_fields(self, request, obj=None):
-        from crm_site.lib.masking import can_unmask
-
         fields = list(self.readonly_fields)
         if can_unmask(request.user, "detail"):
             fields = [f for f in fields if not f.startswith("masked_")]
         return fields
 
-    def changelist_view(self, request, extra_context=None):
-        self._viewer = request.user
-        return super().changelist_view(request, extra_context)
-
-    def changeform_view(self, request, *args, **kwargs):
-        self._viewer = request.user
-        return super().changeform_view(request, *args, **kwargs)
-
     @admin.display(description=_("mobile"))
     def masked_mobile(self, obj):
-        return mask_for(self._viewer, obj.mobile, "phone", "list")
+        return mask_for(self.viewer, obj.mobile, "phone", "list")
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj):
-        return mask_for(self._viewer, obj.phone, "phone", "detail")
+        return mask_for(self.viewer, obj.phone, "phone", "detail")
 
     @admin.display(description=_("e-mail"))
     def masked_email(self, obj):
-        return mask_for(self._viewer, obj.email, "email", "detail")
+        return mask_for(self.viewer, obj.email, "email", "detail")
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -193,7 +193,9 @@ def _row_to_lead(cells: list[str], headers: list[str], mapping: dict, empty: set
     if values.get("email") and not normalize_email(values["email"]):
         return values, attributes, _("The e-mail address is not valid.")
     mobile = normalize_phone(values.get("mobile", ""))
-    if values.get("mobile") and not is_mainland_mobile(mobile) and not 7 <= len(mobile) <= 15:
+    looks_wrong = not 7 <= len(mobile) <= 15 or (
+        mobile.startswith("1") and not is_mainland_mobile(mobile))
+    if values.get("mobile") and looks_wrong:
         return values, attributes, _("The mobile number does not look like a phone number.")
     if not any(values.get(f) for f in ("mobile", "phone", "email", "wechat", "external_id")):
         return values, attributes, _("No way to reach the lead and no external ID.")

@@ -188,3 +188,34 @@ def ownership_stints(events: list[LeadEvent]) -> list[Stint]:
 
 def lead_followups(lead: Lead) -> list[FollowUp]:
     return list(lead.followups.select_related("author", "author__employee")[:100])
+
+
+def workbench_summary(*, user, limit: int = 8) -> dict:
+    """The rep's day: overdue and due-today follow-ups, and leads assigned but not touched."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    mine = Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES).select_related("pool")
+    return {
+        "overdue": list(mine.filter(next_followup_at__lt=now).order_by("next_followup_at")[:limit]),
+        "due_today": list(mine.filter(next_followup_at__gte=now,
+                                      next_followup_at__lte=end_of_day)
+                          .order_by("next_followup_at")[:limit]),
+        "untouched": list(mine.filter(status=Lead.Status.ASSIGNED,
+                                      assigned_at__gte=now - timedelta(days=7))
+                          .order_by("-assigned_at")[:limit]),
+        "owned": mine.count(),
+    }
+
+
+def pool_overview(*, user) -> list[dict]:
+    """Pools the viewer reaches, with how many leads wait in each (one grouped query)."""
+    pools = list(pools_for(user).order_by("kind", "code"))
+    waiting = dict(
+        Lead.objects.in_pool().filter(pool__in=pools).values_list("pool")
+        .annotate(n=Count("pk")).values_list("pool", "n")
+    )
+    return [{"pool": p, "waiting": waiting.get(p.pk, 0)} for p in pools]
