@@ -27,3 +27,9 @@ urlpatterns += [
     path("import/<int:pk>/rejected.csv", views_intake.import_rejects_download,
          name="import_rejects"),
 ]
+
+from . import views_export  # noqa: E402
+
+urlpatterns += [
+    path("team/export.csv", views_export.team_leads_export, name="team_leads_export"),
+]

@@ -243,3 +243,23 @@ def test_ingest_refuses_bad_token_and_oversized_body(client, token):
     ChannelToken.objects.update(is_active=False)
     assert _post(client, body, token).status_code == 401
     assert client.get("/api/leads/ingest/").status_code == 405
+
+
+def test_team_leads_export_is_scoped_and_masked(demo_org, login, client):
+    from leads.demo import seed_demo
+
+    seed_demo()
+    login("mgr_shanghai")
+    response = client.get("/leads/team/export.csv")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8")
+    shanghai = Lead.objects.filter(owner__username__in=["rep_wangfang", "rep_lilei"],
+                                   status__in=Lead.OPEN_STATUSES)
+    hangzhou = Lead.objects.filter(owner__username="rep_zhangwei").first()
+    assert body.count("\n") == shanghai.count() + 1
+    assert hangzhou.name not in body or hangzhou.company not in body
+    sample = shanghai.first()
+    assert sample.mobile not in body and f"{sample.mobile[:3]}****{sample.mobile[-4:]}" in body
+    client.logout()
+    login("rep_wangfang")
+    assert client.get("/leads/team/export.csv").status_code == 403
