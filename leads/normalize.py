@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_NON_DIGIT = re.compile(r"\D+")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _MAINLAND_PREFIXES = ("0086", "86")
 
@@ -24,7 +23,9 @@ def normalize_phone(value: str | None) -> str:
 
     ``＋８６ １３８-1234-5678`` → ``13812345678``; landlines keep their area code.
     """
-    digits = _NON_DIGIT.sub("", _fold(value or ""))
+    # NFKC turns full-width digits into ASCII but leaves other scripts' digits (Arabic-
+    # Indic, Devanagari, ...) alone, and ``\d`` would keep them: map every decimal digit.
+    digits = "".join(str(unicodedata.decimal(ch)) for ch in _fold(value or "") if ch.isdecimal())
     for prefix in _MAINLAND_PREFIXES:
         rest = digits[len(prefix):]
         if digits.startswith(prefix) and len(rest) == 11 and rest.startswith("1"):

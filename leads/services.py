@@ -245,6 +245,12 @@ def lead_transfer(*, lead_ids: Sequence[int], to_user_id: int, actor, reason: st
         raise LeadActionRefused(_("Your roles do not allow transferring leads."), "forbidden")
     target = _target_user(to_user_id)
     scope = data_scope_for(actor)
+    if not scope.users().filter(pk=to_user_id).exists():
+        raise LeadActionRefused(
+            _("%(name)s is outside your scope: you may transfer leads only to reps you "
+              "manage.") % {"name": target.display_name},
+            "forbidden",
+        )
     with transaction.atomic():
         _lock_owner(to_user_id)
         leads = list(

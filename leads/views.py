@@ -135,7 +135,9 @@ def _record_pool_open(request, lead: Lead) -> None:
     if limit is None or lead.owner_id is not None:
         return
     today = timezone.localdate()
-    opened = PoolLeadOpen.objects.filter(user=request.user, day=today)
+    # The limit is the pool's: opens of other pools' leads do not use it up.
+    opened = PoolLeadOpen.objects.filter(user=request.user, day=today,
+                                         lead__pool_id=lead.pool_id)
     if opened.filter(lead=lead).exists():
         return
     if opened.count() >= limit:

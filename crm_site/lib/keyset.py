@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
@@ -28,15 +29,30 @@ def _encode(value, pk) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str):
+def _decode(cursor: str, model, field: str):
+    """The cursor's ``(value, pk)``, or None when it is not one this list could have made.
+
+    A cursor comes back from the browser: edited, stale, or from another sort order, it
+    must not reach the query as a value of the wrong type (a server error).
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
+        if isinstance(value, dict) and "dt" in value:
+            value = parse_datetime(value["dt"])
+        if value is not None:
+            value = _model_field(model, field).to_python(value)
+        pk = model._meta.pk.to_python(pk)
+    except (ValueError, TypeError, ValidationError):
         return None
-    if isinstance(value, dict) and "dt" in value:
-        value = parse_datetime(value["dt"])
-    return value, pk
+    return (value, pk) if pk is not None else None
+
+
+def _model_field(model, field: str):
+    *path, name = field.split("__")
+    for part in path:
+        model = model._meta.get_field(part).related_model
+    return model._meta.get_field(name)
 
 
 def keyset_page(queryset: QuerySet, *, field: str, descending: bool = False,
@@ -46,7 +62,7 @@ def keyset_page(queryset: QuerySet, *, field: str, descending: bool = False,
     order_field = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
     order_pk = "-pk" if descending else "pk"
     if cursor:
-        decoded = _decode(cursor)
+        decoded = _decode(cursor, queryset.model, field)
         if decoded is not None:
             value, pk = decoded
             if value is None:
