@@ -43,7 +43,7 @@ def _org_pools_q(user, perm: str) -> Q | None:
     if not (rights.operations & _OPERATIONS_FOR[perm]):
         return None
     if any(g.scope == DataScope.ALL for g in rights.grants):
-        return Q()
+        return Q(pk__isnull=False)  # everything; unlike Q(), survives being OR-ed
     q = Q(pk__in=[])
     for grant in rights.grants:
         q |= Q(org_unit__path__in=_ancestor_paths(grant.unit_path))
@@ -60,6 +60,10 @@ def pools_for(user, perm: str = "view_pool_leads") -> QuerySet:
     q = Q(pk__in=granted.values("pk"))
     org_q = _org_pools_q(user, perm)
     if org_q is not None:
+        if perm == "claim_from_pool":
+            # Nobody claims straight from the master pool through the org tree: its leads
+            # are routed or assigned first (an explicit grant can still allow it).
+            org_q &= ~Q(kind=LeadPool.Kind.MASTER)
         q |= org_q
     return LeadPool.objects.filter(q, is_active=True).distinct()
 

@@ -171,7 +171,7 @@ def lead_claim(*, lead_id: int, user) -> Lead:
 
 
 def _taken(lead: Lead) -> LeadActionRefused:
-    if lead.owner_id:
+    if lead.owner_id and lead.is_open:
         return LeadActionRefused(
             _("Someone was faster: %(name)s (%(team)s) has just taken this lead.")
             % {"name": _display(lead.owner), "team": owner_team_name(lead.owner_id)},
@@ -208,6 +208,7 @@ def _target_user(user_id: int):
 def lead_assign(*, lead_ids: Sequence[int], to_user_id: int, actor) -> int:
     """A manager hands pool leads to a rep; leads someone took meanwhile are skipped."""
     target = _target_user(to_user_id)
+    in_scope = data_scope_for(actor).users().filter(pk=to_user_id).exists()
     with transaction.atomic():
         _lock_owner(to_user_id)
         leads = list(
@@ -219,6 +220,12 @@ def lead_assign(*, lead_ids: Sequence[int], to_user_id: int, actor) -> int:
             if not pool_allows(actor, pool, "assign_from_pool"):
                 raise LeadActionRefused(
                     _("You may not assign leads from %(pool)s.") % {"pool": pool.display_name},
+                    "forbidden",
+                )
+            if not in_scope and not pool_allows(target.user, pool, "claim_from_pool"):
+                raise LeadActionRefused(
+                    _("%(name)s is outside your scope and cannot work leads of %(pool)s.")
+                    % {"name": target.display_name, "pool": pool.display_name},
                     "forbidden",
                 )
             adding = sum(1 for lead in leads if lead.pool_id == pool.pk)

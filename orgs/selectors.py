@@ -178,13 +178,13 @@ class DataScopeFilter:
     def units_q(self, field_name: str = "org_unit") -> Q:
         """Filter for records attached to an org unit through ``field_name``."""
         if self.sees_all:
-            return Q()
+            return Q(pk__isnull=False)  # everything; unlike Q(), survives being OR-ed
         return self._unit_match(f"{field_name}__") if field_name else self._unit_match("")
 
     def owners_q(self, field_name: str = "owner") -> Q:
         """Filter for records owned by a user through ``field_name``."""
         if self.sees_all:
-            return Q()
+            return Q(pk__isnull=False)  # everything; unlike Q(), survives being OR-ed
         q = Q(pk__in=[])
         if self.user_ids:
             q |= Q(**{f"{field_name}_id__in": sorted(self.user_ids)})

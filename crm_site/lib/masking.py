@@ -8,9 +8,15 @@ htmx fragments, exports and admin all go through :func:`mask_for`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 _DIGITS = re.compile(r"\d")
+
+
+def _ascii_digits(value: str) -> list[str]:
+    """Every decimal digit, in any script (full-width, Arabic-Indic, ...), as 0-9."""
+    return [str(unicodedata.digit(ch)) for ch in _DIGITS.findall(value or "")]
 
 
 class Scenario(StrEnum):
@@ -31,7 +37,7 @@ class Kind(StrEnum):
 def mask_phone(value: str) -> str:
     """``13812345678`` → ``138****5678``; short or landline numbers keep their last 4."""
     raw = (value or "").strip()
-    digits = "".join(_DIGITS.findall(raw))
+    digits = "".join(_ascii_digits(raw))
     if not digits:
         return raw and "****"
     if len(digits) >= 11:
@@ -52,7 +58,7 @@ def mask_id_card(value: str) -> str:
 
 def mask_bank_card(value: str) -> str:
     """Any card number → ``**** **** **** 1234``."""
-    digits = "".join(_DIGITS.findall(value or ""))
+    digits = "".join(_ascii_digits(value or ""))
     if not digits:
         return ""
     return f"**** **** **** {digits[-4:]}"

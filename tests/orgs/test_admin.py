@@ -136,7 +136,8 @@ def test_restore_default_roles_action(as_admin):
 
     assert response.status_code == 200
     rights = rights_for(fresh(rep))
-    assert rights.entries == {Entry.WORKBENCH}
+    assert rights.entries == set(Role.objects.get(code="sales_rep").entries)
+    assert Entry.QA_HOME not in rights.entries
     assert rights.widest_scope == DataScope.SELF
     with translation.override("zh-hans"):
         expected = _(

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from leads.models import LeadPool
 from orgs.models import Employee, Membership, OrgUnit, Position, Role
 from orgs.presets import apply_org_stage
 from orgs.rights import DataScope, Entry, Operation
@@ -24,6 +25,7 @@ def counts() -> dict[str, int]:
         "employees": Employee.objects.count(),
         "allowed": OrgUnit.allowed_roles.through.objects.count(),
         "defaults": Position.default_roles.through.objects.count(),
+        "pools": LeadPool.objects.count(),
     }
 
 
@@ -75,6 +77,8 @@ def test_stages_one_by_one_equal_the_last_stage_at_once(db):
     units = dict(OrgUnit.objects.values_list("code", "depth"))
 
     # The same result as a fresh install going straight to stage 4.
+    LeadPool.objects.filter(parent__isnull=False).delete()
+    LeadPool.objects.all().delete()
     Membership.objects.all().delete()
     Position.objects.all().delete()
     OrgUnit.objects.all().delete()

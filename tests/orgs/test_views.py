@@ -33,13 +33,14 @@ def directory_rows(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("username", "entries"),
     [
-        ("rep_wangfang", {Entry.WORKBENCH}),
-        ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM}),
-        ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM}),
+        ("rep_wangfang", {Entry.WORKBENCH, Entry.LEADS, Entry.POOL}),
+        ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
+                          Entry.POOL, Entry.TEAM_LEADS}),
+        ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
+                      Entry.POOL, Entry.TEAM_LEADS}),
         ("qa_hemei", {Entry.QA_HOME, Entry.TEAM}),
-        ("marketing", {Entry.MARKETING_HOME, Entry.TEAM}),
-        ("admin", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.MARKETING_HOME, Entry.QA_HOME,
-                   Entry.TEAM, Entry.ADMIN}),
+        ("marketing", {Entry.MARKETING_HOME, Entry.TEAM, Entry.POOL}),
+        ("admin", set(Entry.values)),
     ],
 )
 def test_navigation_shows_only_what_the_roles_open(demo_org, login, client, username, entries):
