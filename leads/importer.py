@@ -2,29 +2,33 @@
 
 Upload → the header is read and mapped → a background task validates every row, reports
 rejects by line number, skips or merges duplicates (inside the file and against the
-database) and writes good rows in short batches (``bulk_create`` of leads and their
-``created`` events in one transaction per batch). Re-importing the same file adds
-nothing twice: external ids, mobiles and e-mails already present are duplicates.
+database) and writes good rows in short batches (one ``INSERT … SELECT FROM unnest``
+of the new leads and their ``created`` events, one transaction per batch). Re-importing
+the same file adds nothing twice: external ids, mobiles and e-mails already present are
+duplicates.
 
-Budget: one batch of 2,000 rows holds ~2,000 model instances (~4 MB) in memory.
+Budget: the whole file is parsed up front (~1 KB a row: ~100 MB for 100,000 rows); one
+batch of 2,000 rows adds ~2,000 small dicts and one ~1 MB statement. ``crm_bench``
+measures the throughput (target ≥ 20,000 rows/s against a million leads).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Lead, LeadEvent, LeadPool
 from .models_intake import ImportJob, ImportRejectedRow
-from .normalize import is_mainland_mobile, normalize_email, normalize_phone
+from .normalize import is_mainland_mobile, normalize_company, normalize_email, normalize_phone
 
 BATCH_SIZE = 2000
 
@@ -110,8 +114,9 @@ def read_table(raw: bytes, filename: str) -> Table:
     if not lines or not any(cell.strip() for cell in lines[0]):
         raise ImportFileError(_("The file has no header row."))
     headers = [cell.strip() for cell in lines[0]]
+    # "".join(row).strip() is any(cell.strip() for cell in row) in one call per row.
     body = [(number, row) for number, row in enumerate(lines[1:], start=2)
-            if any(cell.strip() for cell in row)]
+            if "".join(row).strip()]
     return Table(headers=headers, rows=iter(body), encoding=encoding, total=len(body))
 
 
@@ -163,43 +168,57 @@ _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 def _row_to_lead(cells: list[str], headers: list[str], mapping: dict, empty: set[str],
                  name_template: str) -> tuple[dict, dict, str | None]:
-    values, attributes, raw = {}, {}, {}
-    for index, header in enumerate(headers):
-        if not header:
-            continue
-        value = cells[index].strip() if index < len(cells) and cells[index] else ""
-        if value.lower() in empty:
-            value = ""
-        raw[header] = value
-        target = mapping.get(header, ATTRIBUTE)
-        if target == IGNORE:
+    """One row's lead values, attribute bag and, if it cannot be imported, why."""
+    values, attributes, problem, _mobile_key = _check_row(cells, _plan(headers, mapping),
+                                                          empty, name_template)
+    return values, attributes, problem
+
+
+def _plan(headers: list[str], mapping: dict) -> list[tuple[int, str, str]]:
+    """``(column index, header, target)`` of every named column, worked out once a file."""
+    return [(index, header, mapping.get(header, ATTRIBUTE))
+            for index, header in enumerate(headers) if header]
+
+
+def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[str],
+               name_template: str) -> tuple[dict, dict, str | None, str]:
+    """As ``_row_to_lead``, plus the mobile's duplicate key (computed here anyway)."""
+    values, attributes = {}, {}
+    width = len(cells)
+    for index, header, target in plan:
+        value = cells[index].strip() if index < width and cells[index] else ""
+        if not value or target == IGNORE or value.lower() in empty:
             continue
         if target == ATTRIBUTE:
-            if value:
-                attributes[header] = value
-        elif value:
+            attributes[header] = value
+        else:
             values[target] = value
     if not values.get("name") and name_template:
+        raw = {}
+        for index, header, _target in plan:
+            value = cells[index].strip() if index < width and cells[index] else ""
+            raw[header] = "" if value.lower() in empty else value
         filled = _TEMPLATE_FIELD.sub(lambda m: raw.get(m.group(1), ""), name_template).strip()
         if filled and filled != _TEMPLATE_FIELD.sub("", name_template).strip():
             values["name"] = filled
     if not values.get("name"):
-        return values, attributes, _("No name (map a name column or set a name template).")
+        return values, attributes, _("No name (map a name column or set a name template)."), ""
     for target, value in values.items():
         limit = TARGET_FIELDS[target].max_length
         if limit and len(value) > limit:
             return values, attributes, _("%(field)s is longer than %(limit)d characters.") % {
-                "field": TARGET_FIELDS[target].verbose_name, "limit": limit}
+                "field": TARGET_FIELDS[target].verbose_name, "limit": limit}, ""
     if values.get("email") and not normalize_email(values["email"]):
-        return values, attributes, _("The e-mail address is not valid.")
+        return values, attributes, _("The e-mail address is not valid."), ""
     mobile = normalize_phone(values.get("mobile", ""))
     looks_wrong = not 7 <= len(mobile) <= 15 or (
         mobile.startswith("1") and not is_mainland_mobile(mobile))
     if values.get("mobile") and looks_wrong:
-        return values, attributes, _("The mobile number does not look like a phone number.")
+        return (values, attributes,
+                _("The mobile number does not look like a phone number."), mobile)
     if not any(values.get(f) for f in ("mobile", "phone", "email", "wechat", "external_id")):
-        return values, attributes, _("No way to reach the lead and no external ID.")
-    return values, attributes, None
+        return values, attributes, _("No way to reach the lead and no external ID."), mobile
+    return values, attributes, None, mobile
 
 
 def _batches(rows: Iterator, size: int) -> Iterator[list]:
@@ -213,6 +232,18 @@ def _batches(rows: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
+class _Row(NamedTuple):
+    """A valid row of the file, not yet known to be new: plain values, no model instance."""
+
+    line: int
+    values: dict
+    attributes: dict
+    mobile_key: str
+    email_key: str
+    company_key: str
+    keys: list[str]
+
+
 def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, actor,
                merge: bool = False, name_template: str = "", empty_markers=None,
                on_progress: Callable[[int, ImportCounts], None] | None = None,
@@ -223,29 +254,32 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
     counts = ImportCounts(total=table.total)
     seen: dict[str, int] = {}  # key → first line in this file
     processed = 0
+    plan = _plan(table.headers, mapping)
     for batch in _batches(table.rows, batch_size):
         candidates = []
         for line, cells in batch:
-            values, attributes, problem = _row_to_lead(cells, table.headers, mapping, empty,
-                                                       name_template)
+            values, attributes, problem, mobile_key = _check_row(cells, plan, empty,
+                                                                 name_template)
             if problem:
                 counts.rejected += 1
                 row = dict(zip(table.headers, cells, strict=False))
                 counts.rejects.append((line, problem, row))
                 continue
-            lead = Lead(pool=pool, channel=channel, attributes=attributes, created_by=actor,
-                        **values)
-            lead.refresh_keys()
-            keys = _keys(lead)
-            first = next((seen[k] for k in keys if k in seen), None)
+            # The same keys as ``Lead.refresh_keys``, without building a model instance.
+            row = _Row(line, values, attributes, mobile_key,
+                       normalize_email(values.get("email", "")),
+                       normalize_company(values.get("company", "")), [])
+            _add_keys(row.keys, row.mobile_key, row.email_key, channel,
+                      values.get("external_id", ""))
+            first = next((seen[k] for k in row.keys if k in seen), None)
             if first is not None:
                 counts.skipped += 1
                 counts.rejects.append((line, _("Duplicate of line %(line)d in this file.")
                                        % {"line": first}, {}))
                 continue
-            for key in keys:
+            for key in row.keys:
                 seen[key] = line
-            candidates.append((line, lead, keys))
+            candidates.append(row)
         _write_batch(candidates, pool=pool, channel=channel, actor=actor, merge=merge,
                      counts=counts)
         processed += len(batch)
@@ -254,77 +288,187 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
     return counts
 
 
-def _keys(lead: Lead) -> list[str]:
-    keys = []
-    if lead.mobile_key:
-        keys.append(f"m:{lead.mobile_key}")
-    if lead.email_key:
-        keys.append(f"e:{lead.email_key}")
-    if lead.external_id:
-        keys.append(f"x:{lead.channel}:{lead.external_id}")
+def _add_keys(keys: list[str], mobile_key: str, email_key: str, channel: str,
+              external_id: str) -> list[str]:
+    if mobile_key:
+        keys.append(f"m:{mobile_key}")
+    if email_key:
+        keys.append(f"e:{email_key}")
+    if external_id:
+        keys.append(f"x:{channel}:{external_id}")
     return keys
 
 
-def _existing(candidates, channel: str) -> dict[str, Lead]:
-    mobiles = [lead.mobile_key for _, lead, _ in candidates if lead.mobile_key]
-    emails = [lead.email_key for _, lead, _ in candidates if lead.email_key]
-    externals = [lead.external_id for _, lead, _ in candidates if lead.external_id]
-    q = Q(pk__in=[])
-    if mobiles:
-        q |= Q(mobile_key__in=mobiles)
-    if emails:
-        q |= Q(email_key__in=emails)
-    if externals:
-        q |= Q(channel=channel, external_id__in=externals)
+def _keys(lead: Lead) -> list[str]:
+    return _add_keys([], lead.mobile_key, lead.email_key, lead.channel, lead.external_id)
+
+
+def _existing(candidates: list[_Row], channel: str) -> dict[str, Lead]:
+    """Leads already in the database under any key of the batch, by key."""
+    mobiles = [row.mobile_key for row in candidates if row.mobile_key]
+    emails = [row.email_key for row in candidates if row.email_key]
+    externals = [row.values["external_id"] for row in candidates
+                 if row.values.get("external_id")]
+    if not (mobiles or emails or externals):
+        return {}
+    # One array per key instead of IN lists of 2,000 parameters (half the time, on both
+    # sides). Each test repeats its partial index's predicate: PostgreSQL proves that a
+    # list of values implies it only up to 100 values, and without it the lookup is a
+    # sequential scan (~250 ms a batch at a million leads).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT id FROM {Lead._meta.db_table}
+            WHERE (mobile_key = ANY(%s::text[]) AND NOT (mobile_key = ''))
+               OR (email_key = ANY(%s::text[]) AND NOT (email_key = ''))
+               OR (channel = %s AND external_id = ANY(%s::text[])
+                   AND NOT (external_id = ''))
+            """,
+            [_array_literal(mobiles), _array_literal(emails), channel,
+             _array_literal(externals)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
     found: dict[str, Lead] = {}
-    for lead in Lead.objects.filter(q).only("pk", "mobile_key", "email_key", "channel",
-                                            "external_id", "attributes", "pool_id",
-                                            "owner_id", *TARGET_FIELDS):
+    if not ids:
+        return found
+    for lead in Lead.objects.filter(pk__in=ids).order_by("pk").only(
+            "pk", "mobile_key", "email_key", "channel", "external_id", "attributes",
+            "pool_id", "owner_id", *TARGET_FIELDS):
         for key in _keys(lead):
             found.setdefault(key, lead)
     return found
 
 
-def _write_batch(candidates, *, pool, channel, actor, merge: bool, counts: ImportCounts):
+def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
+                 counts: ImportCounts):
     if not candidates:
         return
     now = timezone.now()
+    actor_id = actor.pk if actor is not None else None
     with transaction.atomic():
         existing = _existing(candidates, channel)
         new, merged = [], {}
-        for line, lead, keys in candidates:
-            hit = next((existing[k] for k in keys if k in existing), None)
+        for row in candidates:
+            hit = next((existing[k] for k in row.keys if k in existing), None)
             if hit is None:
-                lead.created_at = now
-                new.append(lead)
+                new.append(row)
             elif merge:
                 for name in TARGET_FIELDS:
-                    if not getattr(hit, name) and getattr(lead, name):
-                        setattr(hit, name, getattr(lead, name))
-                hit.attributes = {**lead.attributes, **(hit.attributes or {})}
+                    if not getattr(hit, name) and row.values.get(name):
+                        setattr(hit, name, row.values[name])
+                hit.attributes = {**row.attributes, **(hit.attributes or {})}
                 hit.refresh_keys()
                 merged[hit.pk] = hit
             else:
                 counts.skipped += 1
-                counts.rejects.append((line, _("Already in LeadPool (lead %(id)d): skipped.")
+                counts.rejects.append((row.line,
+                                       _("Already in LeadPool (lead %(id)d): skipped.")
                                        % {"id": hit.pk}, {}))
-        Lead.objects.bulk_create(new)
+        if new:
+            _insert_new(new, pool=pool, channel=channel, actor_id=actor_id, now=now)
         if merged:
             Lead.objects.bulk_update(list(merged.values()),
                                      [*TARGET_FIELDS, "attributes", "mobile_key", "email_key",
                                       "company_key"])
-        actor_id = actor.pk if actor is not None else None
-        LeadEvent.objects.bulk_create(
-            [LeadEvent(lead=lead, kind=LeadEvent.Kind.CREATED, actor_id=actor_id,
-                       to_pool=pool, reason=channel, created_at=now) for lead in new]
-            + [LeadEvent(lead=lead, kind=LeadEvent.Kind.MERGED, actor_id=actor_id,
-                         from_pool_id=lead.pool_id, to_pool_id=lead.pool_id,
-                         from_owner_id=lead.owner_id, to_owner_id=lead.owner_id,
-                         reason=channel, note=_("Merged from a file import."), created_at=now)
-               for lead in merged.values()]
-        )
+            LeadEvent.objects.bulk_create(
+                [LeadEvent(lead=lead, kind=LeadEvent.Kind.MERGED, actor_id=actor_id,
+                           from_pool_id=lead.pool_id, to_pool_id=lead.pool_id,
+                           from_owner_id=lead.owner_id, to_owner_id=lead.owner_id,
+                           reason=channel, note=_("Merged from a file import."),
+                           created_at=now)
+                 for lead in merged.values()]
+            )
     counts.accepted += len(new)
     counts.merged += len(merged)
+
+
+# Per-row columns of a new lead; every other column takes a per-batch constant.
+_ROW_COLUMNS = frozenset([*TARGET_FIELDS, "attributes", "mobile_key", "email_key",
+                          "company_key"])
+
+
+def _insert_new(rows: list[_Row], *, pool, channel: str, actor_id, now) -> None:
+    """Insert the new leads and their CREATED events in one statement.
+
+    ``bulk_create`` spent ~100 µs a row in Python preparing 30 field values one by one
+    (``crm_bench``, 2 cores), twice the whole budget of a 20,000 rows/s import. Here each
+    per-row column travels as one array (``unnest``), every other column is a constant,
+    by default the model field's default (so a field added later is filled here as
+    well), and a data-modifying CTE writes the events from the ids the insert returns.
+    """
+    lead_columns, lead_select, params, arrays = [], [], [], []
+    for model_field in _insertable(Lead):
+        lead_columns.append(connection.ops.quote_name(model_field.column))
+        # No casts to varchar(n): they truncate, while assigning text raises on a value
+        # that is too long, as ``bulk_create`` did. Constants take the column's type.
+        if model_field.name in _ROW_COLUMNS:
+            arrays.append(_column_values(rows, model_field.name))
+            json_cast = "::jsonb" if model_field.get_internal_type() == "JSONField" else ""
+            lead_select.append(f"u.c{len(arrays)}{json_cast}")
+        else:
+            lead_select.append("%s")
+            params.append(_constant(model_field, {"pool": pool.pk, "channel": channel,
+                                                  "created_by": actor_id,
+                                                  "created_at": now}))
+    params += arrays
+    event_columns, event_select = [], []
+    for model_field in _insertable(LeadEvent):
+        event_columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.name == "lead":
+            event_select.append("new.id")
+        else:
+            event_select.append("%s")
+            params.append(_constant(model_field, {
+                "kind": LeadEvent.Kind.CREATED.value, "actor": actor_id, "to_pool": pool.pk,
+                "reason": channel, "created_at": now}))
+    unnest = ", ".join(["%s::text[]"] * len(arrays))
+    aliases = ", ".join(f"c{number}" for number in range(1, len(arrays) + 1))
+    sql = f"""
+        WITH new AS (
+            INSERT INTO {Lead._meta.db_table} ({", ".join(lead_columns)})
+            SELECT {", ".join(lead_select)} FROM unnest({unnest}) AS u({aliases})
+            RETURNING id
+        )
+        INSERT INTO {LeadEvent._meta.db_table} ({", ".join(event_columns)})
+        SELECT {", ".join(event_select)} FROM new
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insertable(model) -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _constant(model_field, values: dict):
+    value = values[model_field.name] if model_field.name in values else model_field.get_default()
+    return model_field.get_db_prep_save(value, connection)
+
+
+def _column_values(rows: list[_Row], name: str) -> str:
+    """One column of the batch as a PostgreSQL array literal (``{"a","b"}``).
+
+    psycopg2 adapts a list element by element (~30 µs a row for 15 columns) into an
+    ``ARRAY[…]`` of 30,000 constants the server must then parse; one literal per
+    column costs a tenth of that on both sides.
+    """
+    if name == "attributes":
+        column = [json.dumps(row.attributes) for row in rows]
+    elif name in ("mobile_key", "email_key", "company_key"):
+        column = [getattr(row, name) for row in rows]
+    else:
+        column = [row.values.get(name, "") for row in rows]
+    return _array_literal(column)
+
+
+def _array_literal(values: list[str]) -> str:
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _array_element(value: str) -> str:
+    if "\\" in value or '"' in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{value}"'
 
 
 def run_job(job: ImportJob) -> ImportCounts:
