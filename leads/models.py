@@ -6,6 +6,7 @@ direct foreign-key tables (never one row per lead, never a generic object id).
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -133,11 +134,13 @@ class Lead(models.Model):
 
     OPEN_STATUSES = (Status.ASSIGNED, Status.FOLLOWING)
 
+    # Foreign keys covered by the composite indexes below get no index of their own: every
+    # index costs each of the millions of inserts an import or a sweep makes.
     pool = models.ForeignKey(LeadPool, on_delete=models.PROTECT, related_name="leads",
-                             verbose_name=_("pool"))
+                             verbose_name=_("pool"), db_index=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="owned_leads", verbose_name=_("owner"),
+        related_name="owned_leads", verbose_name=_("owner"), db_index=False,
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices,
                               default=Status.IN_POOL)
@@ -149,17 +152,19 @@ class Lead(models.Model):
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     wechat = models.CharField(_("WeChat ID"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    region = models.SlugField(_("region"), max_length=64, blank=True)
-    product_category = models.SlugField(_("product interest"), max_length=64, blank=True)
-    industry = models.SlugField(_("industry"), max_length=64, blank=True)
-    channel = models.SlugField(_("channel"), max_length=64, blank=True)
+    region = models.SlugField(_("region"), max_length=64, blank=True, db_index=False)
+    product_category = models.SlugField(_("product interest"), max_length=64, blank=True,
+                                        db_index=False)
+    industry = models.SlugField(_("industry"), max_length=64, blank=True, db_index=False)
+    channel = models.SlugField(_("channel"), max_length=64, blank=True, db_index=False)
     campaign = models.CharField(_("campaign"), max_length=200, blank=True)
     external_id = models.CharField(_("external ID"), max_length=128, blank=True)
     platform_user_id = models.CharField(_("platform user ID"), max_length=128, blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     grade = models.CharField(_("grade"), max_length=8, blank=True)
     is_starred = models.BooleanField(_("key lead"), default=False)
-    invalid_reason = models.SlugField(_("invalid reason"), max_length=64, blank=True)
+    invalid_reason = models.SlugField(_("invalid reason"), max_length=64, blank=True,
+                                      db_index=False)
     notes = models.TextField(_("notes"), blank=True)
 
     mobile_key = models.CharField(max_length=40, blank=True, editable=False)
@@ -168,7 +173,7 @@ class Lead(models.Model):
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("created by"),
+        related_name="+", verbose_name=_("created by"), db_index=False,
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
@@ -184,6 +189,9 @@ class Lead(models.Model):
             models.Index(fields=["owner", "status", "id"], name="lead_owner_status"),
             models.Index(fields=["owner", "next_followup_at", "id"], name="lead_owner_next"),
             models.Index(fields=["pool", "status", "id"], name="lead_pool_status"),
+            # The pool page: newest unowned leads of one pool first.
+            models.Index(F("pool"), F("status"), F("created_at").desc(), F("id").desc(),
+                         name="lead_pool_queue", condition=models.Q(owner__isnull=True)),
             models.Index(fields=["mobile_key"], name="lead_mobile_key",
                          condition=~models.Q(mobile_key="")),
             models.Index(fields=["email_key"], name="lead_email_key",
@@ -240,21 +248,23 @@ class LeadEvent(models.Model):
     LOSING = (Kind.RELEASED, Kind.TRANSFERRED, Kind.RECYCLED)
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events",
-                             verbose_name=_("lead"))
+                             verbose_name=_("lead"), db_index=False)
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                              blank=True, related_name="+", verbose_name=_("by"))
+                              blank=True, related_name="+", verbose_name=_("by"),
+                              db_index=False)
     from_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+",
-                                   verbose_name=_("from owner"))
+                                   verbose_name=_("from owner"), db_index=False)
     to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  null=True, blank=True, related_name="+",
                                  verbose_name=_("to owner"))
     from_pool = models.ForeignKey(LeadPool, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name=_("from pool"))
+                                  related_name="+", verbose_name=_("from pool"),
+                                  db_index=False)
     to_pool = models.ForeignKey(LeadPool, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+", verbose_name=_("to pool"))
-    reason = models.SlugField(_("reason"), max_length=64, blank=True)
+                                related_name="+", verbose_name=_("to pool"), db_index=False)
+    reason = models.SlugField(_("reason"), max_length=64, blank=True, db_index=False)
     note = models.TextField(_("note"), blank=True)
     rule_id = models.PositiveBigIntegerField(_("rule"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
@@ -282,7 +292,7 @@ class Touchpoint(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touchpoints",
                              verbose_name=_("lead"))
-    channel = models.SlugField(_("channel"), max_length=64, blank=True)
+    channel = models.SlugField(_("channel"), max_length=64, blank=True, db_index=False)
     external_id = models.CharField(_("external ID"), max_length=128, blank=True)
     occurred_at = models.DateTimeField(_("at"), default=timezone.now)
     payload = models.JSONField(_("data received"), default=dict, blank=True)

@@ -59,7 +59,12 @@ def keyset_page(queryset: QuerySet, *, field: str, descending: bool = False,
                 cursor: str | None = None, size: int = 50) -> Page:
     """One page of ``queryset`` ordered by ``field`` (nulls last) then primary key."""
     direction = "lt" if descending else "gt"
-    order_field = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    if _model_field(queryset.model, field).null:
+        order_field = (F(field).desc(nulls_last=True) if descending
+                       else F(field).asc(nulls_last=True))
+    else:
+        # A plain ORDER BY on a NOT NULL column, so a (… field DESC, id DESC) index serves it.
+        order_field = f"-{field}" if descending else field
     order_pk = "-pk" if descending else "pk"
     if cursor:
         decoded = _decode(cursor, queryset.model, field)
