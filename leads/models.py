@@ -8,20 +8,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from orgs.models import OrgUnit
+from orgs.models import BilingualNameMixin, OrgUnit
 
 from .normalize import normalize_company, normalize_email, normalize_phone
 
 
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
-
-
-class LeadPool(models.Model):
+class LeadPool(BilingualNameMixin):
     """A lead pool: the master pool, a sub-pool by region or product, or a dormant pool."""
 
     class Kind(models.TextChoices):
@@ -30,8 +25,6 @@ class LeadPool(models.Model):
         DORMANT = "dormant", _("Dormant pool")
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
-    name = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SUB)
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
@@ -86,12 +79,6 @@ class LeadPool(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        if _english() and self.name_en:
-            return self.name_en
-        return self.name
 
 
 class LeadPoolUserPermission(UserObjectPermissionBase):
