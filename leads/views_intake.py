@@ -181,7 +181,11 @@ def import_map(request, pk: int):
 @entry_required(Entry.POOL, Entry.MARKETING_HOME)
 def import_progress(request, pk: int):
     job = _own_job(request, pk)
-    rejected = list(job.rejected_rows.all()[:100]) if job.finished else []
+    headers = [h for h in job.headers if h]
+    # The filled cells of each rejected row in file order, so the user recognises the row.
+    rejected = [{"line": r.line, "reason": r.reason,
+                 "cells": [r.data[h] for h in headers if r.data.get(h)]}
+                for r in job.rejected_rows.all()[:100]] if job.finished else []
     template = "leads/import_progress.html"
     if request.htmx:
         template += "#status"

@@ -14,7 +14,11 @@ from tests.browser.conftest import DESKTOP, PHONE, SMALL_LAPTOP
 
 pytestmark = pytest.mark.browser
 
-ROLE_ENTRIES = ("workbench", "manager_home", "marketing_home", "qa_home", "team")
+ROLE_ENTRIES = (
+    "workbench", "leads", "pool", "manager_home", "team_leads", "marketing_home", "qa_home",
+    "team",
+)
+REP_ENTRIES = ["workbench", "leads", "pool"]
 
 
 def nav_entries(page: Page) -> list[str]:
@@ -53,7 +57,7 @@ def test_rep_signs_in_to_the_workbench_and_cannot_open_manager_pages(
     expect(page.get_by_test_id("workbench-heading")).to_be_visible()
     expect(page.get_by_test_id("current-user")).to_contain_text("王芳")
     expect(page.get_by_test_id("my-rights")).to_contain_text("销售代表")
-    assert nav_entries(page) == ["workbench"]
+    assert nav_entries(page) == REP_ENTRIES
     expect(page.locator("[data-entry=workbench]")).to_have_attribute("aria-current", "page")
     assert page_fits_width(page)
     navbar_height = page.locator("nav.navbar").first.bounding_box()["height"]
@@ -65,7 +69,7 @@ def test_rep_signs_in_to_the_workbench_and_cannot_open_manager_pages(
     expect(page.get_by_test_id("forbidden")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     # The rep's navigation still works on the refusal page, and offers nothing new.
-    assert nav_entries(page) == ["workbench"]
+    assert nav_entries(page) == REP_ENTRIES
     # The bar does not jump between a page with an active entry and one without.
     assert page.locator("nav.navbar").first.bounding_box()["height"] == navbar_height
     shot(page, "03-rep-forbidden-manager-home")
@@ -85,7 +89,7 @@ def test_manager_sees_the_team_masked_and_switches_language(page, demo_site, sig
 
     expect(page).to_have_url(f"{demo_site}/manager/")
     expect(page.get_by_test_id("manager-heading")).to_be_visible()
-    assert nav_entries(page) == ["workbench", "manager_home", "team"]
+    assert nav_entries(page) == [*REP_ENTRIES, "manager_home", "team_leads", "team"]
     team = page.get_by_test_id("team-table")
     wang_fang = team.locator("tbody tr", has_text="王芳")
     expect(wang_fang).to_contain_text("138****5678")
@@ -222,7 +226,8 @@ def test_wrong_password_is_refused_and_sign_out_returns_to_login(
     ("username", "home", "heading", "name", "entries"),
     [
         ("qa_hemei", "/qa/", "qa-heading", "何美玲", ["qa_home", "team"]),
-        ("marketing", "/marketing/", "marketing-heading", "林晓雯", ["marketing_home", "team"]),
+        ("marketing", "/marketing/", "marketing-heading", "林晓雯",
+         ["pool", "marketing_home", "team"]),
     ],
 )
 def test_qa_and_marketing_land_on_their_own_homes(
