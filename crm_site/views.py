@@ -41,7 +41,7 @@ def workbench(request):
         "home/workbench.html",
         {"rights": rights, "scope_label": _scope_label(rights),
          "summary": workbench_summary(user=request.user),
-         "pools": pool_overview(user=request.user)},
+         "pools": pool_overview(user=request.user, perm="claim_from_pool")},
     )
 
 

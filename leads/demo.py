@@ -103,7 +103,8 @@ def seed_demo(count: int = 320) -> dict:
             if owned:
                 lead.owner = rng.choice(reps[region])
                 lead.status = Lead.Status.ASSIGNED
-                lead.assigned_at = created + timedelta(hours=rng.randrange(1, 48))
+                lead.assigned_at = min(created + timedelta(hours=rng.randrange(1, 48)),
+                                       now - timedelta(minutes=rng.randrange(5, 600)))
             lead.refresh_keys()
             leads.append(lead)
         Lead.objects.bulk_create(leads, batch_size=500)
@@ -117,7 +118,8 @@ def seed_demo(count: int = 320) -> dict:
                                         created_at=lead.assigned_at))
                 if rng.random() < 0.6:
                     kind, outcome, content = rng.choice(FOLLOWUPS)
-                    at = lead.assigned_at + timedelta(hours=rng.randrange(1, 72))
+                    at = min(lead.assigned_at + timedelta(hours=rng.randrange(1, 72)),
+                             now - timedelta(minutes=1))
                     next_at = now + timedelta(days=rng.randrange(-3, 10), hours=rng.randrange(9))
                     followups.append(FollowUp(lead=lead, author_id=lead.owner_id, kind=kind,
                                               outcome=outcome, content=content, created_at=at,

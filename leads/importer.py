@@ -275,7 +275,8 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
             if first is not None:
                 counts.skipped += 1
                 counts.rejects.append((line, _("Duplicate of line %(line)d in this file.")
-                                       % {"line": first}, {}))
+                                       % {"line": first},
+                                       dict(zip(table.headers, cells, strict=False))))
                 continue
             for key in row.keys:
                 seen[key] = line

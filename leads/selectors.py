@@ -211,9 +211,10 @@ def workbench_summary(*, user, limit: int = 8) -> dict:
     }
 
 
-def pool_overview(*, user) -> list[dict]:
+def pool_overview(*, user, perm: str = "view_pool_leads") -> list[dict]:
     """Pools the viewer reaches, with how many leads wait in each (one grouped query)."""
-    pools = list(pools_for(user).order_by("kind", "code"))
+    pools = list(pools_for(user, perm).exclude(kind=LeadPool.Kind.DORMANT)
+                 .order_by("kind", "code"))
     waiting = dict(
         Lead.objects.in_pool().filter(pool__in=pools).values_list("pool")
         .annotate(n=Count("pk")).values_list("pool", "n")

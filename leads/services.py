@@ -189,7 +189,8 @@ def lead_release(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
         if lead is None or lead.owner_id != user.pk or not lead.is_open:
             raise LeadActionRefused(_("Only the owner can release this lead."), "not_owner")
         Lead.objects.filter(pk=lead.pk).update(owner=None, status=Lead.Status.IN_POOL,
-                                               assigned_at=None, next_followup_at=None)
+                                               assigned_at=None, next_followup_at=None,
+                                               is_starred=False)
         LeadEvent.objects.create(
             lead=lead, kind=LeadEvent.Kind.RELEASED, actor=user, from_owner=user,
             from_pool=lead.pool, to_pool=lead.pool, reason=reason, note=note,
@@ -450,7 +451,8 @@ def leads_handover(*, employee, successor, actor) -> int:
         kind, to_owner, reason = LeadEvent.Kind.TRANSFERRED, successor.user_id, "departure"
     else:
         Lead.objects.filter(pk__in=ids).update(owner=None, status=Lead.Status.IN_POOL,
-                                               assigned_at=None, next_followup_at=None)
+                                               assigned_at=None, next_followup_at=None,
+                                               is_starred=False)
         kind, to_owner, reason = LeadEvent.Kind.RELEASED, None, "departure"
     LeadEvent.objects.bulk_create(
         LeadEvent(lead_id=pk, kind=kind, actor_id=actor_id, from_owner_id=employee.user_id,
