@@ -213,17 +213,14 @@ def lead_invalidate(request, pk: int):
 @entry_required(Entry.LEADS, Entry.POOL)
 def lead_star(request, pk: int):
     starred = request.POST.get("starred") == "1"
-
-    def act():
-        services.lead_star(lead_id=pk, user=request.user, starred=starred)
-
-    if request.htmx and request.POST.get("from") == "list":
-        try:
-            lead = services.lead_star(lead_id=pk, user=request.user, starred=starred)
-        except services.LeadActionRefused as refused:
-            return HttpResponse(refused.message, status=403)
-        return render(request, "leads/lead_list.html#star", {"lead": lead})
-    return _run(request, pk, act)
+    if not (request.htmx and request.POST.get("from") == "list"):
+        return _run(request, pk, lambda: services.lead_star(lead_id=pk, user=request.user,
+                                                            starred=starred))
+    try:
+        lead = services.lead_star(lead_id=pk, user=request.user, starred=starred)
+    except services.LeadActionRefused as refused:
+        return HttpResponse(refused.message, status=403)
+    return render(request, "leads/lead_list.html#star", {"lead": lead})
 
 
 @require_POST

@@ -1,11 +1,23 @@
 """Admin and page forms of the orgs app."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Employee, Membership, Position, Role
 from .presets import STAGE_NAMES
 from .rights import Entry, Operation
+from .services import unit_roles_validate
+
+
+def _check_allowed(form: forms.ModelForm, field: str, unit, roles) -> None:
+    """Attach the service's refusal of roles the unit does not allow to ``field``."""
+    if unit is None or not roles:
+        return
+    try:
+        unit_roles_validate(unit=unit, roles=roles)
+    except ValidationError as exc:
+        form.add_error(field, exc)
 
 
 class RoleAdminForm(forms.ModelForm):
@@ -33,17 +45,8 @@ class PositionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        unit = cleaned.get("org_unit")
-        roles = cleaned.get("default_roles")
-        if unit is not None and roles:
-            allowed = set(unit.effective_allowed_roles().values_list("pk", flat=True))
-            refused = [r.display_name for r in roles if r.pk not in allowed]
-            if refused:
-                self.add_error(
-                    "default_roles",
-                    _("%(unit)s does not allow these roles: %(roles)s")
-                    % {"unit": unit.display_name, "roles": ", ".join(refused)},
-                )
+        _check_allowed(self, "default_roles", cleaned.get("org_unit"),
+                       cleaned.get("default_roles"))
         return cleaned
 
 
@@ -54,17 +57,8 @@ class MembershipInlineForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        unit = cleaned.get("org_unit")
-        extra = cleaned.get("extra_roles")
-        if unit is not None and extra:
-            allowed = set(unit.effective_allowed_roles().values_list("pk", flat=True))
-            refused = [r.display_name for r in extra if r.pk not in allowed]
-            if refused:
-                self.add_error(
-                    "extra_roles",
-                    _("%(unit)s does not allow these roles: %(roles)s")
-                    % {"unit": unit.display_name, "roles": ", ".join(refused)},
-                )
+        _check_allowed(self, "extra_roles", cleaned.get("org_unit"),
+                       cleaned.get("extra_roles"))
         return cleaned
 
 

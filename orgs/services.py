@@ -152,15 +152,17 @@ def position_restore_default_roles(*, position_id: int, actor=None) -> int:
     return len(ids)
 
 
-def membership_roles_validate(*, membership: Membership, roles) -> None:
-    """Refuse roles the membership's unit does not allow (role pool → unit → position)."""
-    allowed = set(membership.org_unit.effective_allowed_roles().values_list("pk", flat=True))
+def unit_roles_validate(*, unit, roles) -> None:
+    """Refuse roles ``unit`` does not allow (role pool → unit → position → membership)."""
+    allowed = set(unit.effective_allowed_roles().values_list("pk", flat=True))
     refused = [r for r in roles if r.pk not in allowed]
     if refused:
         raise ValidationError(
             _("%(unit)s does not allow these roles: %(roles)s")
-            % {
-                "unit": membership.org_unit.display_name,
-                "roles": ", ".join(r.display_name for r in refused),
-            }
+            % {"unit": unit.display_name, "roles": ", ".join(r.display_name for r in refused)}
         )
+
+
+def membership_roles_validate(*, membership: Membership, roles) -> None:
+    """Refuse roles the membership's unit does not allow."""
+    unit_roles_validate(unit=membership.org_unit, roles=roles)

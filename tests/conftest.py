@@ -33,3 +33,23 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def redis_worker(transactional_db):
+    """A real Celery worker thread consuming from Redis (not eager) for one test."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from crm_site.celery import app as celery_app
+
+    keys = ("task_always_eager", "broker_url", "result_backend")
+    previous = {key: celery_app.conf[key] for key in keys}
+    celery_app.conf.update(task_always_eager=False, broker_url=settings.REDIS_URL,
+                           result_backend=settings.REDIS_URL)
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False,
+                          shutdown_timeout=10):
+            yield celery_app
+    finally:
+        celery_app.conf.update(previous)

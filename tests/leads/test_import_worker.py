@@ -1,30 +1,12 @@
 """A file import runs on a real Celery worker over Redis and reports progress as it goes."""
 
 
-import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.core.files.base import ContentFile
 
-from crm_site.celery import app as celery_app
 from leads import tasks
 from leads.importer import guess_mapping, read_table
 from leads.models import Lead, LeadPool
 from leads.models_intake import ImportJob
-
-
-@pytest.fixture
-def redis_worker(transactional_db):
-    previous = {k: celery_app.conf[k]
-                for k in ("task_always_eager", "broker_url", "result_backend")}
-    celery_app.conf.update(task_always_eager=False, broker_url=settings.REDIS_URL,
-                           result_backend=settings.REDIS_URL)
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False,
-                          shutdown_timeout=10):
-            yield
-    finally:
-        celery_app.conf.update(previous)
 
 
 def test_import_job_runs_on_the_worker_and_is_not_run_twice(redis_worker, monkeypatch):
