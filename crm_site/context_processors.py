@@ -2,29 +2,54 @@
 
 from django.urls import reverse
 
-from orgs.rights import NAVIGATION, Entry
+from orgs.rights import MENUS, NAVIGATION, Entry
 from orgs.selectors import rights_for
 
 
+def _may_open(user, rights, entry: str) -> bool:
+    if entry == Entry.ADMIN:
+        return (user.is_staff and rights.opens(Entry.ADMIN)) or user.is_superuser
+    return rights.opens(entry)
+
+
 def navigation(request) -> dict:
+    """The navigation bar: top-level links and dropdown menus, current page marked.
+
+    ``nav_items`` is a list of links (``entry``, ``label``, ``url``, ``icon``, ``active``)
+    and menus (``menu``, ``label``, ``icon``, ``children``, ``active``); a menu the viewer
+    holds a single entry of is shown as that entry's own link.
+    """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     rights = rights_for(user)
     labels = dict(Entry.choices)
-    items = [
+    links = [
         {"entry": entry, "label": labels[entry], "url": reverse(url_name), "icon": icon,
-         "active": False}
-        for entry, url_name, icon in NAVIGATION
-        if rights.opens(entry)
+         "menu": menu, "active": False}
+        for entry, url_name, icon, menu in NAVIGATION
+        if _may_open(user, rights, entry)
     ]
     # The entry whose URL is the longest prefix of this page is the current one
     # (/leads/pool/ is the pool, not My leads at /leads/).
-    matching = [item for item in items if request.path.startswith(item["url"])]
+    matching = [link for link in links if request.path.startswith(link["url"])]
     if matching:
-        max(matching, key=lambda item: len(item["url"]))["active"] = True
-    return {
-        "nav_items": items,
-        "nav_admin": (user.is_staff and rights.opens(Entry.ADMIN)) or user.is_superuser,
-        "current_rights": rights,
-    }
+        max(matching, key=lambda link: len(link["url"]))["active"] = True
+
+    per_menu: dict[str, list[dict]] = {}
+    for link in links:
+        if link["menu"]:
+            per_menu.setdefault(link["menu"], []).append(link)
+    items: list[dict] = []
+    placed: set[str] = set()
+    for link in links:
+        menu = link["menu"]
+        if not menu or len(per_menu[menu]) == 1:
+            items.append(link)
+        elif menu not in placed:
+            placed.add(menu)
+            label, icon = MENUS[menu]
+            members = per_menu[menu]
+            items.append({"menu": menu, "label": label, "icon": icon, "children": members,
+                          "active": any(member["active"] for member in members)})
+    return {"nav_items": items, "current_rights": rights}

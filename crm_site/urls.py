@@ -28,6 +28,7 @@ urlpatterns = [
     path("team/export.csv", org_views.team_export, name="team_export"),
     path("leads/", include("leads.urls")),
     path("api/leads/ingest/", lead_api.ingest, name="lead_ingest"),
+    path("notifications/", include("notifications.urls")),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -48,6 +48,7 @@ def workbench(request):
 @entry_required(Entry.MANAGER_HOME)
 def manager_home(request):
     from leads.selectors import pool_overview
+    from leads.selectors_rules import extension_requests
 
     rights = rights_for(request.user)
     members = list(employee_list(user=request.user)[:50])
@@ -60,6 +61,7 @@ def manager_home(request):
             "members": members,
             "scope_units": data_scope_for(request.user).units().order_by("path")[:50],
             "pools": pool_overview(user=request.user),
+            "pending_extensions": len(extension_requests(request.user)),
         },
     )
 

@@ -7,20 +7,95 @@ from guardian.admin import GuardedModelAdmin
 from crm_site.lib.admin import ViewerAwareAdminMixin
 from crm_site.lib.masking import can_unmask, mask_for
 
-from .models import Lead, LeadEvent, LeadPool
+from .models import (
+    ExtensionRequest,
+    Lead,
+    LeadEvent,
+    LeadPool,
+    PoolMember,
+    RecycleRule,
+    RoutingRule,
+)
 from .models_intake import ChannelToken, ImportJob, ImportMapping
+
+
+class PoolMemberInline(admin.TabularInline):
+    model = PoolMember
+    extra = 0
+    fields = ["user", "weight", "regions", "categories", "is_active"]
+    raw_id_fields = ["user"]
+
+
+class RecycleRuleInline(admin.TabularInline):
+    model = RecycleRule
+    extra = 0
+    fk_name = "pool"
+    fields = ["name", "kind", "threshold", "unit", "warn_offsets", "target", "max_recycles",
+              "is_active"]
+    show_change_link = True
 
 
 @admin.register(LeadPool)
 class LeadPoolAdmin(GuardedModelAdmin):
-    """Pools and their settings; "Object permissions" grants view/claim/assign/manage."""
+    """Pools and their settings; "Object permissions" grants view/claim/assign/manage.
 
-    list_display = ["code", "name", "name_en", "kind", "parent", "org_unit", "owned_cap",
-                    "daily_claim_limit", "cooldown_days", "is_active"]
-    list_filter = ["kind", "is_active"]
+    The rules pages of the workbench (/leads/rules/) edit the same settings with a preview.
+    """
+
+    list_display = ["code", "name", "name_en", "kind", "parent", "org_unit", "strategy",
+                    "owned_cap", "daily_claim_limit", "cooldown_days", "is_active"]
+    list_filter = ["kind", "strategy", "is_active"]
     search_fields = ["code", "name", "name_en"]
-    autocomplete_fields = ["parent", "org_unit"]
+    autocomplete_fields = ["parent", "org_unit", "default_route_pool"]
     list_select_related = ["parent", "org_unit"]
+    inlines = [PoolMemberInline, RecycleRuleInline]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "source_pool", "order", "target_pool", "is_active", "updated_at",
+                    "updated_by"]
+    list_filter = ["source_pool", "is_active"]
+    list_editable = ["order", "is_active"]
+    list_select_related = ["source_pool", "target_pool", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        from django.utils import timezone
+
+        obj.updated_at, obj.updated_by = timezone.now(), request.user
+        super().save_model(request, obj, form, change)
+        # Waiting leads are routed again under the changed rules.
+        LeadPool.objects.filter(pk=obj.source_pool_id).update(routed_until=None)
+
+
+@admin.register(RecycleRule)
+class RecycleRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "pool", "kind", "threshold", "unit", "target", "max_recycles",
+                    "is_active", "updated_at"]
+    list_filter = ["pool", "kind", "is_active"]
+    list_select_related = ["pool"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+        from django.utils import timezone
+
+        from .tasks import refresh_pool_due
+
+        obj.updated_at, obj.updated_by = timezone.now(), request.user
+        super().save_model(request, obj, form, change)
+        pool_id = obj.pool_id
+        transaction.on_commit(lambda: refresh_pool_due.delay(pool_id))
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "requested_by", "lead", "opportunity", "days", "status",
+                    "decided_by", "decided_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["lead", "opportunity", "requested_by", "decided_by"]
+    readonly_fields = ["created_at", "due_before", "decided_at"]
 
 
 class EventInline(admin.TabularInline):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from .circulation import schedule_arrivals
 from .models import Lead, LeadEvent, Touchpoint
 from .models_intake import ChannelToken, hash_token
 from .normalize import normalize_email, normalize_phone
@@ -142,6 +143,8 @@ def ingest(request):
                                            "was added."))
         LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED, to_pool=token.pool,
                                  reason=channel, created_at=now)
+        pool_id = token.pool_id
+        transaction.on_commit(lambda: schedule_arrivals([pool_id]))
     return JsonResponse({"status": "created", "lead_id": lead.pk}, status=201)
 
 

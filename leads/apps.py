@@ -10,4 +10,12 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the departure handover step and the pools of each org-stage preset.
-        from . import presets, services  # noqa: F401
+        from auditlog.registry import auditlog
+
+        from . import models, presets, services  # noqa: F401
+
+        # Rules and pool settings are audited: who changed what, when, before/after.
+        auditlog.register(models.LeadPool, exclude_fields=["rr_last_user_id", "routed_until"])
+        auditlog.register(models.PoolMember, exclude_fields=["swrr_current"])
+        auditlog.register(models.RoutingRule)
+        auditlog.register(models.RecycleRule)

@@ -4,9 +4,12 @@ Pool permissions are granted per pool to users or groups through django-guardian
 direct foreign-key tables (never one row per lead, never a generic object id).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -23,6 +26,13 @@ class LeadPool(BilingualNameMixin):
         MASTER = "master", _("Master pool")
         SUB = "sub", _("Sub-pool")
         DORMANT = "dormant", _("Dormant pool")
+        OPPORTUNITY = "opportunity", _("Opportunity pool")
+
+    class Strategy(models.TextChoices):
+        MANUAL = "manual", _("Manual (managers assign, reps claim)")
+        ROUND_ROBIN = "round_robin", _("Round-robin")
+        WEIGHTED = "weighted", _("Weighted")
+        LEAST_LOADED = "least_loaded", _("Least-loaded")
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SUB)
@@ -58,6 +68,52 @@ class LeadPool(BilingualNameMixin):
     daily_open_limit = models.PositiveIntegerField(
         _("daily open limit"), null=True, blank=True,
         help_text=_("Most pool leads one rep may open per day. Empty: no limit."),
+    )
+    # --- the rule engine (see leads.engine) ---
+    strategy = models.CharField(
+        _("assignment strategy"), max_length=16, choices=Strategy.choices,
+        default=Strategy.MANUAL,
+        help_text=_("How waiting leads go to the pool's members: on arrival, on every tick "
+                    "of the rule engine and with “Assign now”."),
+    )
+    weight_source = models.SlugField(
+        _("weights from"), max_length=32, default="configured",
+        help_text=_("Weighted strategy only: the weights set per member, or computed from "
+                    "each member's results over the last 30 days."),
+    )
+    rr_last_user_id = models.BigIntegerField(
+        _("round-robin pointer"), null=True, blank=True, editable=False,
+        help_text=_("The member who received the last lead; the rotation continues after "
+                    "them, across restarts and new members."),
+    )
+    default_route_pool = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("default sub-pool"),
+        help_text=_("Where leads no routing rule matches go. Empty: they wait here to be "
+                    "routed by hand."),
+    )
+    qualifying_types = models.JSONField(
+        _("qualifying follow-up types"), default=list, blank=True,
+        help_text=_("Follow-up types that count as contact for the recycle clock and the "
+                    "first-touch SLA. Empty: every type."),
+    )
+    qualifying_outcomes = models.JSONField(
+        _("qualifying outcomes"), default=list, blank=True,
+        help_text=_("Outcomes that count as contact. Empty: every outcome."),
+    )
+    qualifying_min_length = models.PositiveSmallIntegerField(
+        _("shortest qualifying note"), default=4,
+        help_text=_("A follow-up with a shorter note (in characters) never resets the clock."),
+    )
+    routed_until = models.DateTimeField(
+        _("routing checked until"), null=True, blank=True, editable=False,
+        help_text=_("Leads that entered the pool before this were checked against the "
+                    "current routing rules; changing a rule clears it."),
+    )
+    extension_days = models.PositiveSmallIntegerField(
+        _("extension (days)"), default=7,
+        help_text=_("How much later a lead is recycled when a manager approves a rep's "
+                    "extension request."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -101,6 +157,46 @@ class LeadPoolGroupPermission(GroupObjectPermissionBase):
         verbose_name_plural = _("pool permissions (groups)")
 
 
+class Circulating(models.Model):
+    """What the rule engine keeps on anything that circulates between pools and reps.
+
+    Leads and opportunities share it, so that one engine assigns and recycles both. The due
+    times are stored (and indexed) rather than computed by a query: a periodic sweep picks
+    up what is due with an index scan, and no long Celery ETA is ever needed.
+    """
+
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    pooled_at = models.DateTimeField(
+        _("in pool since"), default=timezone.now, db_default=Now(),
+        help_text=_("When it last entered its pool."),
+    )
+    last_qualified_at = models.DateTimeField(
+        _("last qualifying contact"), null=True, blank=True,
+        help_text=_("The last follow-up (or, for opportunities, stage progress) that counts "
+                    "for the recycle clock."),
+    )
+    recycle_due_at = models.DateTimeField(_("recycle due"), null=True, blank=True)
+    recycle_rule = models.ForeignKey(
+        "leads.RecycleRule", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("rule that will fire"), db_index=False,
+    )
+    recycle_warn_at = models.DateTimeField(_("next warning"), null=True, blank=True)
+    recycle_grace = models.DurationField(
+        _("clock paused or extended by"), default=timedelta, db_default=timedelta(0),
+        help_text=_("Added to every recycle deadline: approved extensions and time the "
+                    "owner spent on leave."),
+    )
+    clock_paused_at = models.DateTimeField(
+        _("clock paused since"), null=True, blank=True,
+        help_text=_("Set while the owner is on leave."),
+    )
+    recycle_count = models.PositiveSmallIntegerField(_("times recycled"), default=0,
+                                                     db_default=0)
+
+    class Meta:
+        abstract = True
+
+
 class LeadQuerySet(models.QuerySet):
     def in_pool(self) -> "LeadQuerySet":
         return self.filter(owner__isnull=True, status=Lead.Status.IN_POOL)
@@ -109,7 +205,7 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(owner=user, status__in=Lead.OPEN_STATUSES)
 
 
-class Lead(models.Model):
+class Lead(Circulating):
     """A person or company that may buy: in a pool, or owned by one rep."""
 
     class Status(models.TextChoices):
@@ -143,6 +239,8 @@ class Lead(models.Model):
     product_category = models.SlugField(_("product interest"), max_length=64, blank=True,
                                         db_index=False)
     industry = models.SlugField(_("industry"), max_length=64, blank=True, db_index=False)
+    customer_size = models.SlugField(_("customer size"), max_length=32, blank=True,
+                                     db_index=False, default="", db_default="")
     channel = models.SlugField(_("channel"), max_length=64, blank=True, db_index=False)
     campaign = models.CharField(_("campaign"), max_length=200, blank=True)
     external_id = models.CharField(_("external ID"), max_length=128, blank=True)
@@ -163,9 +261,23 @@ class Lead(models.Model):
         related_name="+", verbose_name=_("created by"), db_index=False,
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     last_followup_at = models.DateTimeField(_("last follow-up"), null=True, blank=True)
     next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+
+    # Conversion: the lead keeps its links to what it became.
+    customer = models.ForeignKey(
+        "opportunities.Customer", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="leads", verbose_name=_("customer"),
+    )
+    contact = models.ForeignKey(
+        "opportunities.Contact", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="leads", verbose_name=_("contact"), db_index=False,
+    )
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="source_leads", verbose_name=_("opportunity"), db_index=False,
+    )
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
 
     objects = LeadQuerySet.as_manager()
 
@@ -177,8 +289,16 @@ class Lead(models.Model):
             models.Index(fields=["owner", "next_followup_at", "id"], name="lead_owner_next"),
             models.Index(fields=["pool", "status", "id"], name="lead_pool_status"),
             # The pool page: newest unowned leads of one pool first.
-            models.Index(F("pool"), F("status"), F("created_at").desc(), F("id").desc(),
+            models.Index(F("pool"), F("status"), F("pooled_at").desc(), F("id").desc(),
                          name="lead_pool_queue", condition=models.Q(owner__isnull=True)),
+            # The rule engine's sweeps and the rep's "recycle date" sort. Partial: pool
+            # leads (every import) never touch them.
+            models.Index(fields=["recycle_due_at"], name="lead_recycle_due",
+                         condition=models.Q(recycle_due_at__isnull=False)),
+            models.Index(fields=["recycle_warn_at"], name="lead_recycle_warn",
+                         condition=models.Q(recycle_warn_at__isnull=False)),
+            models.Index(fields=["owner", "recycle_due_at", "id"], name="lead_owner_recycle",
+                         condition=models.Q(owner__isnull=False)),
             models.Index(fields=["mobile_key"], name="lead_mobile_key",
                          condition=~models.Q(mobile_key="")),
             models.Index(fields=["email_key"], name="lead_email_key",
@@ -215,8 +335,9 @@ class Lead(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
-class LeadEvent(models.Model):
-    """One append-only record per ownership or pool change of a lead."""
+class OwnershipEvent(models.Model):
+    """One append-only record of an ownership or pool change (shared by leads and
+    opportunities): who did it, from which owner and pool to which, why, and which rule."""
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
@@ -234,8 +355,6 @@ class LeadEvent(models.Model):
     ACQUIRING = (Kind.ASSIGNED, Kind.CLAIMED, Kind.TRANSFERRED)
     LOSING = (Kind.RELEASED, Kind.TRANSFERRED, Kind.RECYCLED)
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events",
-                             verbose_name=_("lead"), db_index=False)
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                               blank=True, related_name="+", verbose_name=_("by"),
@@ -254,7 +373,25 @@ class LeadEvent(models.Model):
     reason = models.SlugField(_("reason"), max_length=64, blank=True, db_index=False)
     note = models.TextField(_("note"), blank=True)
     rule_id = models.PositiveBigIntegerField(_("rule"), null=True, blank=True)
+    # The engine's reasoning for an automatic decision (strategy, weights, loads, caps),
+    # rendered in the viewer's language by the assignment log.
+    detail = models.JSONField(_("details"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            raise ValueError("Ownership events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class LeadEvent(OwnershipEvent):
+    """One append-only record per ownership or pool change of a lead."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events",
+                             verbose_name=_("lead"), db_index=False)
 
     class Meta:
         verbose_name = _("lead event")
@@ -263,15 +400,14 @@ class LeadEvent(models.Model):
             models.Index(fields=["lead", "created_at", "id"], name="event_lead_time"),
             models.Index(fields=["actor", "kind", "created_at"], name="event_actor_kind_time"),
             models.Index(fields=["from_owner", "lead", "created_at"], name="event_from_owner"),
+            # The assignment log and the distribution view of a pool. Partial: imports
+            # (CREATED events) never maintain it.
+            models.Index(fields=["to_pool", "created_at"], name="event_pool_assigned",
+                         condition=models.Q(kind__in=["assigned", "claimed"])),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.lead_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk and not self._state.adding:
-            raise ValueError("Lead events are append-only.")
-        super().save(*args, **kwargs)
 
 
 class Touchpoint(models.Model):
@@ -300,7 +436,13 @@ class Touchpoint(models.Model):
 
 
 class FollowUp(models.Model):
-    """A contact attempt with a lead: how, what happened, and when to follow up next."""
+    """A contact attempt: how, what happened, and when to follow up next.
+
+    It belongs to a lead, a customer or an opportunity (one at least; a follow-up on an
+    opportunity also names its customer, so the customer's timeline shows it). Its
+    ``next_at`` is a plan: a reminder goes out when it is due, unless a later follow-up
+    on the same record closed the plan first.
+    """
 
     class Outcome(models.TextChoices):
         CONNECTED = "connected", _("Connected")
@@ -310,21 +452,46 @@ class FollowUp(models.Model):
         APPOINTMENT = "appointment", _("Appointment made")
         OTHER = "other", _("Other")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="followups",
-                             verbose_name=_("lead"))
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="followups", verbose_name=_("lead"))
+    customer = models.ForeignKey(
+        "opportunities.Customer", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="followups", verbose_name=_("customer"),
+    )
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="followups", verbose_name=_("opportunity"),
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                related_name="+", verbose_name=_("by"))
     kind = models.SlugField(_("type"), max_length=64)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     content = models.TextField(_("content"))
     next_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    # Whether it counted as contact for the recycle clock when it was written.
+    qualifies = models.BooleanField(_("counts as contact"), default=False, db_default=False)
+    plan_open = models.BooleanField(_("plan open"), default=False, db_default=False)
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
-        indexes = [models.Index(fields=["lead", "created_at"], name="followup_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "created_at"], name="followup_lead_time"),
+            models.Index(fields=["author", "created_at"], name="followup_author_time"),
+            # The reminder sweep: open plans whose reminder has not gone out yet.
+            models.Index(fields=["next_at"], name="followup_reminder_due",
+                         condition=models.Q(plan_open=True, reminded_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="followup_has_subject",
+                condition=(models.Q(lead__isnull=False) | models.Q(customer__isnull=False)
+                           | models.Q(opportunity__isnull=False)),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} · {self.created_at:%Y-%m-%d %H:%M}"
@@ -349,3 +516,9 @@ class PoolLeadOpen(models.Model):
 
 
 from .models_intake import ChannelToken, ImportJob, ImportMapping, ImportRejectedRow  # noqa: E402, F401
+from .models_rules import (  # noqa: E402, F401
+    ExtensionRequest,
+    PoolMember,
+    RecycleRule,
+    RoutingRule,
+)

@@ -27,6 +27,7 @@ MY_LEADS_SORTS = {
     "newest": ("created_at", True),
     "grade": ("grade", False),
     "star": ("is_starred", True),
+    "recycle": ("recycle_due_at", False),
 }
 
 
@@ -41,7 +42,8 @@ def visible_leads(user) -> QuerySet:
 
 def lead_get(*, user, lead_id: int) -> Lead:
     lead = (
-        visible_leads(user).select_related("pool", "owner", "owner__employee", "created_by")
+        visible_leads(user).select_related("pool", "owner", "owner__employee", "created_by",
+                                           "recycle_rule")
         .filter(pk=lead_id).first()
     )
     if lead is None:
@@ -53,7 +55,7 @@ def my_leads(*, user, sort: str = "next", status: str = "", starred: bool = Fals
              search: str = "", cursor: str | None = None, size: int = 50) -> Page:
     field, descending = MY_LEADS_SORTS.get(sort, MY_LEADS_SORTS["next"])
     queryset = Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES).select_related(
-        "pool")
+        "pool", "recycle_rule")
     if status in Lead.OPEN_STATUSES:
         queryset = queryset.filter(status=status)
     if starred:
@@ -68,7 +70,7 @@ def pool_leads(*, user, pool: LeadPool, search: str = "", cursor: str | None = N
     queryset = Lead.objects.in_pool().filter(pool=pool).select_related("pool")
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(company__icontains=search))
-    return keyset_page(queryset, field="created_at", descending=True, cursor=cursor,
+    return keyset_page(queryset, field="pooled_at", descending=True, cursor=cursor,
                        size=size)
 
 
@@ -207,6 +209,10 @@ def workbench_summary(*, user, limit: int = 8) -> dict:
         "untouched": list(mine.filter(status=Lead.Status.ASSIGNED,
                                       assigned_at__gte=now - timedelta(days=7))
                           .order_by("-assigned_at")[:limit]),
+        # Leads a recycle rule takes back within three days unless followed up.
+        "recycling": list(mine.filter(recycle_due_at__lte=now + timedelta(days=3),
+                                      clock_paused_at__isnull=True)
+                          .select_related("recycle_rule").order_by("recycle_due_at")[:limit]),
         "owned": mine.count(),
     }
 

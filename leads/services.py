@@ -9,11 +9,11 @@ parallel claims cannot slip past a cap together) and the lead is taken with
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Q
@@ -25,11 +25,13 @@ from orgs.models import DictionaryItem, Employee, Membership
 from orgs.rights import Operation
 from orgs.selectors import data_scope_for, rights_for
 
+from . import circulation
 from .models import FollowUp, Lead, LeadEvent, LeadPool
 from .normalize import normalize_company, normalize_email, normalize_phone
 from .permissions import pool_allows
+from .subjects import LEADS
 
-OVERALL_CAP = getattr(settings, "LEADS_OWNED_CAP_PER_REP", 500)
+OVERALL_CAP = circulation.OVERALL_CAP
 
 
 class LeadActionRefused(Exception):
@@ -47,9 +49,15 @@ def _start_of_today():
 
 
 def _lock_owner(user_id: int) -> None:
-    """Serialise everything that adds leads to one rep: their cap checks cannot interleave."""
+    """Serialise everything that adds leads to one rep: their cap checks cannot interleave.
+
+    ``FOR NO KEY UPDATE``: it serialises these writers, yet lets foreign-key checks (rows
+    that merely point at the user: events, notifications) through — a plain ``FOR UPDATE``
+    would make a sweep writing events deadlock with an assignment locking its reps.
+    """
     User = get_user_model()
-    User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list(
+        "pk", flat=True).first()
 
 
 def _display(user) -> str:
@@ -98,7 +106,9 @@ def rep_load(user_id: int, pool: LeadPool) -> Load:
                 pool.daily_claim_limit)
 
 
-def _check_caps(user_id: int, pool: LeadPool, *, adding: int, claiming: bool, who: str) -> None:
+def _check_caps(user_id: int, pool: LeadPool, *, adding: int, claiming: bool, who: str,
+                grades: Sequence[str] = ()) -> None:
+    """Refuse, naming the cap, if ``adding`` more leads of ``pool`` would exceed one."""
     load = rep_load(user_id, pool)
     if load.pool_cap is not None and load.owned_in_pool + adding > load.pool_cap:
         raise LeadActionRefused(
@@ -119,6 +129,32 @@ def _check_caps(user_id: int, pool: LeadPool, *, adding: int, claiming: bool, wh
             % {"limit": load.daily_limit, "pool": pool.display_name},
             "daily_limit",
         )
+    adding_by_grade = Counter(g for g in grades if g)
+    if adding_by_grade:
+        caps = circulation.grade_caps()
+        capped = {g: n for g, n in adding_by_grade.items() if g in caps}
+        if capped:
+            held = dict(Lead.objects.filter(owner_id=user_id, status__in=Lead.OPEN_STATUSES,
+                                            grade__in=list(capped))
+                        .values_list("grade").annotate(n=Count("pk")).values_list("grade", "n"))
+            for grade, n in sorted(capped.items()):
+                if held.get(grade, 0) + n > caps[grade]:
+                    raise LeadActionRefused(
+                        _("%(who)s already holds %(held)d grade-%(grade)s leads, the most "
+                          "one rep may hold is %(cap)d.")
+                        % {"who": who, "held": held.get(grade, 0), "grade": grade,
+                           "cap": caps[grade]},
+                        "grade_cap",
+                    )
+
+
+# Fields of a lead handed to a new owner: a fresh recycle clock.
+_FRESH_CLOCK = {"recycle_grace": timedelta(0), "clock_paused_at": None}
+
+
+def _start_clocks(lead_ids) -> None:
+    """Set the recycle due time of leads that just got an owner (same transaction)."""
+    circulation.refresh_due(LEADS, ids=list(lead_ids))
 
 
 def _check_cooldown(user_id: int, lead: Lead) -> None:
@@ -153,11 +189,12 @@ def lead_claim(*, lead_id: int, user) -> Lead:
         if lead.owner_id is not None or lead.status != Lead.Status.IN_POOL:
             raise _taken(lead)
         _check_cooldown(user.pk, lead)
-        _check_caps(user.pk, lead.pool, adding=1, claiming=True, who=_("You"))
+        _check_caps(user.pk, lead.pool, adding=1, claiming=True, who=_("You"),
+                    grades=[lead.grade])
         now = timezone.now()
         taken = Lead.objects.filter(pk=lead.pk, owner__isnull=True,
                                     status=Lead.Status.IN_POOL).update(
-            owner=user, status=Lead.Status.ASSIGNED, assigned_at=now
+            owner=user, status=Lead.Status.ASSIGNED, assigned_at=now, **_FRESH_CLOCK
         )
         if taken != 1:
             lead.refresh_from_db()
@@ -166,6 +203,7 @@ def lead_claim(*, lead_id: int, user) -> Lead:
             lead=lead, kind=LeadEvent.Kind.CLAIMED, actor=user, to_owner=user,
             from_pool=lead.pool, to_pool=lead.pool, created_at=now,
         )
+        _start_clocks([lead.pk])
     lead.refresh_from_db()
     return lead
 
@@ -188,13 +226,14 @@ def lead_release(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
             pk=lead_id).first()
         if lead is None or lead.owner_id != user.pk or not lead.is_open:
             raise LeadActionRefused(_("Only the owner can release this lead."), "not_owner")
-        Lead.objects.filter(pk=lead.pk).update(owner=None, status=Lead.Status.IN_POOL,
-                                               assigned_at=None, next_followup_at=None,
-                                               is_starred=False)
+        now = timezone.now()
+        Lead.objects.filter(pk=lead.pk).update(**circulation.returned_values(LEADS, now))
         LeadEvent.objects.create(
             lead=lead, kind=LeadEvent.Kind.RELEASED, actor=user, from_owner=user,
-            from_pool=lead.pool, to_pool=lead.pool, reason=reason, note=note,
+            from_pool=lead.pool, to_pool=lead.pool, reason=reason, note=note, created_at=now,
         )
+        pool_id = lead.pool_id
+        transaction.on_commit(lambda: circulation.schedule_arrivals([pool_id]))
     lead.refresh_from_db()
     return lead
 
@@ -231,17 +270,20 @@ def lead_assign(*, lead_ids: Sequence[int], to_user_id: int, actor) -> int:
                 )
             adding = sum(1 for lead in leads if lead.pool_id == pool.pk)
             _check_caps(to_user_id, pool, adding=adding, claiming=False,
-                        who=target.display_name)
+                        who=target.display_name,
+                        grades=[lead.grade for lead in leads if lead.pool_id == pool.pk])
         now = timezone.now()
         ids = [lead.pk for lead in leads]
         Lead.objects.filter(pk__in=ids).update(owner_id=to_user_id,
-                                               status=Lead.Status.ASSIGNED, assigned_at=now)
+                                               status=Lead.Status.ASSIGNED, assigned_at=now,
+                                               **_FRESH_CLOCK)
         LeadEvent.objects.bulk_create(
             LeadEvent(lead=lead, kind=LeadEvent.Kind.ASSIGNED, actor=actor,
                       to_owner_id=to_user_id, from_pool=lead.pool, to_pool=lead.pool,
-                      created_at=now)
+                      reason="manual", created_at=now)
             for lead in leads
         )
+        _start_clocks(ids)
     return len(ids)
 
 
@@ -277,10 +319,11 @@ def lead_transfer(*, lead_ids: Sequence[int], to_user_id: int, actor, reason: st
         for pool in {lead.pool for lead in leads}:
             adding = sum(1 for lead in leads if lead.pool_id == pool.pk)
             _check_caps(to_user_id, pool, adding=adding, claiming=False,
-                        who=target.display_name)
+                        who=target.display_name,
+                        grades=[lead.grade for lead in leads if lead.pool_id == pool.pk])
         now = timezone.now()
         Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
-            owner_id=to_user_id, status=Lead.Status.ASSIGNED, assigned_at=now)
+            owner_id=to_user_id, status=Lead.Status.ASSIGNED, assigned_at=now, **_FRESH_CLOCK)
         LeadEvent.objects.bulk_create(
             LeadEvent(lead=lead, kind=LeadEvent.Kind.TRANSFERRED, actor=actor,
                       from_owner_id=lead.owner_id, to_owner_id=to_user_id,
@@ -288,6 +331,7 @@ def lead_transfer(*, lead_ids: Sequence[int], to_user_id: int, actor, reason: st
                       created_at=now)
             for lead in leads
         )
+        _start_clocks([lead.pk for lead in leads])
     return len(leads)
 
 
@@ -299,7 +343,9 @@ def lead_invalidate(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
         if lead is None or lead.owner_id != user.pk or not lead.is_open:
             raise LeadActionRefused(_("Only the owner can mark this lead invalid."),
                                     "not_owner")
-        Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.INVALID, invalid_reason=reason)
+        Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.INVALID, invalid_reason=reason,
+                                               recycle_due_at=None, recycle_rule=None,
+                                               recycle_warn_at=None)
         LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.INVALIDATED, actor=user,
                                  from_owner=user, to_owner=user, from_pool=lead.pool,
                                  to_pool=lead.pool, reason=reason, note=note)
@@ -308,9 +354,12 @@ def lead_invalidate(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
 
 
 def lead_star(*, lead_id: int, user, starred: bool) -> Lead:
-    updated = Lead.objects.filter(pk=lead_id, owner=user).update(is_starred=starred)
-    if not updated:
-        raise LeadActionRefused(_("Only the owner can star this lead."), "not_owner")
+    """The owner marks a key lead; rules that spare key leads stop (or start) counting."""
+    with transaction.atomic():
+        updated = Lead.objects.filter(pk=lead_id, owner=user).update(is_starred=starred)
+        if not updated:
+            raise LeadActionRefused(_("Only the owner can star this lead."), "not_owner")
+        circulation.refresh_due(LEADS, ids=[lead_id])
     return Lead.objects.get(pk=lead_id)
 
 
@@ -326,15 +375,24 @@ def followup_add(*, lead_id: int, user, kind: str, outcome: str, content: str,
     if next_at is not None and next_at <= now:
         raise LeadActionRefused(_("The next follow-up must be in the future."), "invalid")
     with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).filter(pk=lead_id).first()
+        lead = (Lead.objects.select_for_update(of=("self",)).select_related("pool")
+                .filter(pk=lead_id).first())
         if lead is None or lead.owner_id != user.pk or not lead.is_open:
             raise LeadActionRefused(_("Only the owner can add follow-ups to this lead."),
                                     "not_owner")
+        # Only a follow-up the pool counts as contact moves the recycle clock.
+        qualifies = circulation.followup_qualifies(lead.pool, kind=kind, outcome=outcome,
+                                                   content=content)
         followup = FollowUp.objects.create(lead=lead, author=user, kind=kind, outcome=outcome,
                                            content=content.strip(), next_at=next_at,
-                                           created_at=now)
-        Lead.objects.filter(pk=lead.pk).update(
-            status=Lead.Status.FOLLOWING, last_followup_at=now, next_followup_at=next_at)
+                                           qualifies=qualifies, created_at=now)
+        changes = {"status": Lead.Status.FOLLOWING, "last_followup_at": now,
+                   "next_followup_at": next_at}
+        if qualifies:
+            changes["last_qualified_at"] = now
+        Lead.objects.filter(pk=lead.pk).update(**changes)
+        if qualifies:
+            circulation.refresh_due(LEADS, ids=[lead.pk], now=now)
     return followup
 
 
@@ -411,6 +469,10 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
         LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor,
                                  to_owner=lead.owner, to_pool=pool, created_at=now,
                                  reason=lead.channel)
+        if take_ownership:
+            _start_clocks([lead.pk])
+        else:
+            transaction.on_commit(lambda: circulation.schedule_arrivals([pool.pk]))
     return lead
 
 
@@ -447,13 +509,15 @@ def leads_handover(*, employee, successor, actor) -> int:
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     if successor is not None:
         Lead.objects.filter(pk__in=ids).update(owner_id=successor.user_id,
-                                               status=Lead.Status.ASSIGNED, assigned_at=now)
+                                               status=Lead.Status.ASSIGNED, assigned_at=now,
+                                               **_FRESH_CLOCK)
         kind, to_owner, reason = LeadEvent.Kind.TRANSFERRED, successor.user_id, "departure"
+        _start_clocks(ids)
     else:
-        Lead.objects.filter(pk__in=ids).update(owner=None, status=Lead.Status.IN_POOL,
-                                               assigned_at=None, next_followup_at=None,
-                                               is_starred=False)
+        Lead.objects.filter(pk__in=ids).update(**circulation.returned_values(LEADS, now))
         kind, to_owner, reason = LeadEvent.Kind.RELEASED, None, "departure"
+        pool_ids = {pool_id for _pk, pool_id in open_leads}
+        transaction.on_commit(lambda: circulation.schedule_arrivals(pool_ids))
     LeadEvent.objects.bulk_create(
         LeadEvent(lead_id=pk, kind=kind, actor_id=actor_id, from_owner_id=employee.user_id,
                   to_owner_id=to_owner, from_pool_id=pool_id, to_pool_id=pool_id,

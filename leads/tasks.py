@@ -30,4 +30,58 @@ def import_file(job_id: int) -> dict:
         status=ImportJob.Status.DONE, processed_rows=counts.total, accepted=counts.accepted,
         merged=counts.merged, skipped=counts.skipped, rejected=counts.rejected,
         finished_at=timezone.now())
+    if counts.accepted:
+        from .circulation import schedule_arrivals
+
+        schedule_arrivals([job.pool_id])
     return {"job": job_id, "status": "done", "accepted": counts.accepted}
+
+
+# --- the rule engine: thin wrappers over leads.circulation ---------------------------------
+# Each is idempotent and safe to run twice at the same moment (rows are taken with
+# SKIP LOCKED, a pool is assigned by one run at a time), so a redelivered or overlapping
+# run just finds less to do. Time limits stay above circulation.RUN_SECONDS per pool.
+
+
+def _summary(report) -> dict:
+    return {"routed": sum(report.routed.values()), "assigned": sum(report.assigned.values()),
+            "reassigned": sum(report.reassigned.values()),
+            "recycled": sum(report.recycled.values()), "dormant": report.dormant,
+            "warned": report.warned, "paused": report.paused, "resumed": report.resumed}
+
+
+@shared_task(name="leads.engine_tick", time_limit=170, soft_time_limit=150)
+def engine_tick() -> dict:
+    """Every 30 s (beat): leave clocks, routing, assignment and the first-touch SLA."""
+    from .circulation import tick
+
+    return _summary(tick())
+
+
+@shared_task(name="leads.recycle_sweep", time_limit=290, soft_time_limit=270)
+def recycle_sweep() -> dict:
+    """Every 5 min (beat): warnings, then records whose recycle deadline passed go back."""
+    from .circulation import recycle_run
+
+    return _summary(recycle_run())
+
+
+@shared_task(name="leads.pool_arrivals", time_limit=170, soft_time_limit=150)
+def pool_arrivals(pool_id: int) -> dict:
+    """Right after records entered a pool: route them and assign by the pool's strategy."""
+    from .circulation import handle_arrivals
+
+    return _summary(handle_arrivals(pool_id))
+
+
+@shared_task(name="leads.refresh_pool_due", time_limit=600, soft_time_limit=570)
+def refresh_pool_due(pool_id: int) -> dict:
+    """After a pool's recycle rules changed: every owned record's due time again."""
+    from .circulation import refresh_due
+    from .models import LeadPool
+    from .subjects import subject_for_pool
+
+    pool = LeadPool.objects.filter(pk=pool_id).first()
+    if pool is None:
+        return {"pool": pool_id, "refreshed": 0}
+    return {"pool": pool_id, "refreshed": refresh_due(subject_for_pool(pool), pool_id=pool_id)}

@@ -6,6 +6,8 @@ the page or, for htmx requests, the named partial of the same template.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -21,7 +23,7 @@ from orgs.selectors import rights_for
 
 from . import selectors, services
 from .forms import AssignForm, FollowUpForm, LeadForm, ReasonForm, TransferForm
-from .models import Lead, LeadPool, PoolLeadOpen
+from .models import FollowUp, Lead, LeadPool, PoolLeadOpen
 from .permissions import pool_allows, pools_for
 
 
@@ -43,9 +45,11 @@ def lead_list(request):
     context = {
         "page": page, "sort": sort, "status": status, "starred": starred, "q": search,
         "sorts": [("next", _("Next follow-up")), ("age", _("Oldest first")),
-                  ("newest", _("Newest first")), ("grade", _("Grade")), ("star", _("Key first"))],
+                  ("newest", _("Newest first")), ("grade", _("Grade")), ("star", _("Key first")),
+                  ("recycle", _("Recycle date (soonest first)"))],
         "statuses": [(s, Lead.Status(s).label) for s in Lead.OPEN_STATUSES],
         "now": timezone.now(),
+        "soon": timezone.now() + timedelta(days=3),
     }
     template = "leads/lead_list.html"
     if request.htmx and request.GET.get("after"):
@@ -76,8 +80,15 @@ def pool_list(request):
     can_claim = bool(pool) and pool_allows(request.user, pool, "claim_from_pool")
     load = services.rep_load(request.user.pk, pool) if pool and can_claim else None
     can_assign = bool(pool) and pool_allows(request.user, pool, "assign_from_pool")
+    route_targets = []
+    if pool and rights_for(request.user).can(Operation.ROUTE) and (
+            can_assign or pool_allows(request.user, pool, "manage_pool")):
+        from .forms_rules import descendant_pools
+
+        route_targets = list(descendant_pools(pool).exclude(kind=LeadPool.Kind.OPPORTUNITY))
     context = {"pools": pools, "pool": pool, "page": page, "q": search, "former": former,
                "can_claim": can_claim, "load": load, "can_assign": can_assign,
+               "route_targets": route_targets,
                "reps": list(selectors.assignable_reps(user=request.user)) if can_assign else []}
     template = "leads/pool_list.html"
     if request.htmx and request.GET.get("after"):
@@ -113,7 +124,13 @@ def lead_claim(request, pk: int):
 def _detail_context(request, lead: Lead) -> dict:
     events = selectors.lead_events(lead)
     is_owner = lead.owner_id == request.user.pk
+    due = lead.recycle_due_at
+    outcomes = dict(FollowUp.Outcome.choices)
     return {
+        "recycle_soon": bool(due and due - timezone.now() < timedelta(days=3)),
+        "extension": (lead.extension_requests.filter(requested_by=request.user).first()
+                      if is_owner else None),
+        "qualifying_outcomes": [outcomes.get(o, o) for o in lead.pool.qualifying_outcomes or ()],
         "lead": lead,
         "is_owner": is_owner and lead.is_open,
         "contact_clear": selectors.lead_contact_clear(request.user, lead, "detail"),

@@ -80,6 +80,11 @@ DEFAULT_DICTIONARIES: dict[str, tuple[str, str, list[tuple]]] = {
         ("won", "赢单", "Won", {"probability": 100, "extra": {"closed": "won"}}),
         ("lost", "输单", "Lost", {"probability": 0, "extra": {"closed": "lost"}}),
     ]),
+    "customer_size": ("客户规模", "Customer sizes", [
+        ("small", "小型（<50 人）", "Small (under 50 staff)"),
+        ("medium", "中型（50–500 人）", "Medium (50–500 staff)"),
+        ("large", "大型（500 人以上）", "Large (over 500 staff)"),
+    ]),
     "customer_grade": ("客户等级", "Customer grades", [
         ("A", "A 类（重点）", "A (key)"),
         ("B", "B 类（普通）", "B (regular)"),

@@ -78,16 +78,16 @@ ROLES: dict[str, RoleSpec] = {
     ),
     "sales_head": RoleSpec(
         "销售总监", "Sales director",
-        (E.MANAGER_HOME, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS),
+        (E.MANAGER_HOME, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS, E.RULES),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.ASSIGN, Op.TRANSFER, Op.ROUTE, Op.IMPORT,
          Op.EXPORT, Op.APPROVE, Op.MANAGE_POOLS, Op.UNMASK_DETAIL, Op.UNMASK_EXPORT),
         DataScope.ALL, "Manages every level: master pool, sub-pools, opportunities, orders.",
     ),
     "sales_manager": RoleSpec(
         "销售经理", "Sales manager",
-        (E.MANAGER_HOME, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS),
+        (E.MANAGER_HOME, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS, E.RULES),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.ASSIGN, Op.TRANSFER, Op.EXPORT, Op.APPROVE,
-         Op.UNMASK_DETAIL),
+         Op.UNMASK_DETAIL, Op.MANAGE_POOLS),
         DataScope.UNIT_AND_BELOW, "Owns a sub-pool: assigns, transfers and reviews a team.",
     ),
     "sales_rep": RoleSpec(
@@ -104,7 +104,7 @@ ROLES: dict[str, RoleSpec] = {
     ),
     "marketing_manager": RoleSpec(
         "市场经理", "Marketing manager",
-        (E.MARKETING_HOME, E.TEAM, E.POOL),
+        (E.MARKETING_HOME, E.TEAM, E.POOL, E.RULES),
         (Op.CREATE_LEAD, Op.IMPORT, Op.ROUTE, Op.ASSIGN, Op.EXPORT, Op.MANAGE_POOLS),
         DataScope.UNIT_AND_BELOW, "Owns the master pool: feeds it and routes leads.",
     ),

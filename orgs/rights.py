@@ -6,6 +6,7 @@ codes below, never with role names.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DataScope(models.IntegerChoices):
@@ -30,6 +31,7 @@ class Entry(models.TextChoices):
     POOL = "pool", _("Lead pool")
     TEAM_LEADS = "team_leads", _("Team leads")
     ADMIN = "admin", _("Administration")
+    RULES = "rules", _("Pool rules")
 
 
 class Operation(models.TextChoices):
@@ -62,14 +64,24 @@ HOME_PAGES: tuple[tuple[str, str], ...] = (
     (Entry.TEAM, "team_directory"),
 )
 
-# The navigation bar: (entry, URL name, icon). Only entries that have a page appear.
-NAVIGATION: tuple[tuple[str, str, str], ...] = (
-    (Entry.WORKBENCH, "workbench", "bi-briefcase"),
-    (Entry.LEADS, "lead_list", "bi-person-lines-fill"),
-    (Entry.POOL, "pool_list", "bi-water"),
-    (Entry.MANAGER_HOME, "manager_home", "bi-people"),
-    (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right"),
-    (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone"),
-    (Entry.QA_HOME, "qa_home", "bi-clipboard-check"),
-    (Entry.TEAM, "team_directory", "bi-diagram-3"),
+# The navigation bar: (entry, URL name, icon, menu). Only entries that have a page appear.
+# Entries sharing a menu collapse into one dropdown when a person opens two or more of
+# them, so the bar stays one row however many roles someone holds.
+MENU_TEAM = "team"
+MENU_SETTINGS = "settings"
+NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
+    (Entry.WORKBENCH, "workbench", "bi-briefcase", None),
+    (Entry.LEADS, "lead_list", "bi-person-lines-fill", None),
+    (Entry.POOL, "pool_list", "bi-water", None),
+    (Entry.MANAGER_HOME, "manager_home", "bi-people", MENU_TEAM),
+    (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right", MENU_TEAM),
+    (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone", None),
+    (Entry.QA_HOME, "qa_home", "bi-clipboard-check", None),
+    (Entry.TEAM, "team_directory", "bi-diagram-3", MENU_TEAM),
+    (Entry.RULES, "rules_home", "bi-sliders", MENU_SETTINGS),
+    (Entry.ADMIN, "admin:index", "bi-gear", MENU_SETTINGS),
 )
+MENUS: dict[str, tuple[str, str]] = {
+    MENU_TEAM: (pgettext_lazy("menu", "Team"), "bi-people"),
+    MENU_SETTINGS: (_("Settings"), "bi-gear"),
+}

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "opportunities",
     "contracts",
     "reports",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The demo's web process and its rules loop write to the same file: wait for each other.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -187,7 +191,29 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
         "options": {"expires": 240},
     },
+    "leads-engine-tick": {
+        "task": "leads.engine_tick",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
+    "leads-recycle-sweep": {
+        "task": "leads.recycle_sweep",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 240},
+    },
+    "notifications-email": {
+        "task": "notifications.email_sweep",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
 }
+
+# --- E-mail ----------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/email/#obtaining-an-instance-of-an-email-backend
+# Without EMAIL_URL notification e-mails are written to the worker's log.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LeadPool CRM <noreply@localhost>")
 
 # --- Audit log ------------------------------------------------------------------
 # https://django-auditlog.readthedocs.io/en/latest/usage.html#settings

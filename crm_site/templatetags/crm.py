@@ -20,3 +20,13 @@ def masked(context, value, kind: str, scenario: str = "list") -> str:
 def can(context, operation: str) -> bool:
     request = context.get("request")
     return rights_for(getattr(request, "user", None)).can(operation)
+
+
+@register.filter
+def with_errors(bound_field):
+    """Render a form field's widget, marked ``is-invalid`` when the field has errors."""
+    if not bound_field.errors:
+        return bound_field
+    css = bound_field.field.widget.attrs.get("class", "")
+    return bound_field.as_widget(attrs={"class": f"{css} is-invalid".strip(),
+                                        "aria-invalid": "true"})

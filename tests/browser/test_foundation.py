@@ -15,8 +15,8 @@ from tests.browser.conftest import DESKTOP, PHONE, SMALL_LAPTOP
 pytestmark = pytest.mark.browser
 
 ROLE_ENTRIES = (
-    "workbench", "leads", "pool", "manager_home", "team_leads", "marketing_home", "qa_home",
-    "team",
+    "workbench", "leads", "pool", "manager_home", "team_leads", "team", "marketing_home",
+    "qa_home", "rules",
 )
 REP_ENTRIES = ["workbench", "leads", "pool"]
 
@@ -30,7 +30,7 @@ def nav_entries(page: Page) -> list[str]:
 
 def nav_link_heights(page: Page) -> list[float]:
     """Rendered height of each navigation entry: a label broken over two lines is taller."""
-    return page.get_by_test_id("main-nav").locator("a.nav-link").evaluate_all(
+    return page.get_by_test_id("main-nav").locator(":scope > li > a.nav-link").evaluate_all(
         "links => links.map(a => a.getBoundingClientRect().height)"
     )
 
@@ -89,7 +89,7 @@ def test_manager_sees_the_team_masked_and_switches_language(page, demo_site, sig
 
     expect(page).to_have_url(f"{demo_site}/manager/")
     expect(page.get_by_test_id("manager-heading")).to_be_visible()
-    assert nav_entries(page) == [*REP_ENTRIES, "manager_home", "team_leads", "team"]
+    assert nav_entries(page) == [*REP_ENTRIES, "manager_home", "team_leads", "team", "rules"]
     team = page.get_by_test_id("team-table")
     wang_fang = team.locator("tbody tr", has_text="王芳")
     expect(wang_fang).to_contain_text("138****5678")
@@ -116,6 +116,7 @@ def test_manager_sees_the_team_masked_and_switches_language(page, demo_site, sig
     expect(team).to_contain_text("Shanghai team")
     shot(page, "05-manager-home-en")
 
+    page.get_by_test_id("menu-team").click()
     page.locator("[data-entry=team]").click()
 
     expect(page).to_have_url(f"{demo_site}/team/")
@@ -150,6 +151,7 @@ def test_admin_opens_administration_pages(page, demo_site, sign_in, shot):
     shot(page, "08b-admin-navbar-1024")
     page.set_viewport_size(DESKTOP)
 
+    page.get_by_test_id("menu-settings").click()
     page.locator("[data-entry=admin]").click()
 
     expect(page).to_have_url(f"{demo_site}/admin/")
@@ -227,7 +229,7 @@ def test_wrong_password_is_refused_and_sign_out_returns_to_login(
     [
         ("qa_hemei", "/qa/", "qa-heading", "何美玲", ["qa_home", "team"]),
         ("marketing", "/marketing/", "marketing-heading", "林晓雯",
-         ["pool", "marketing_home", "team"]),
+         ["pool", "marketing_home", "team", "rules"]),
     ],
 )
 def test_qa_and_marketing_land_on_their_own_homes(
@@ -283,6 +285,7 @@ def test_rep_and_manager_on_a_phone(new_page, demo_site, sign_in, shot):
 
     manager.get_by_test_id("nav-toggle").click()
     expect(manager.locator("#main-navbar")).to_have_class(re.compile(r"\bshow\b"))
+    manager.get_by_test_id("menu-team").click()
     manager.locator("[data-entry=team]").click()
     expect(manager).to_have_url(f"{demo_site}/team/")
     expect(manager.get_by_test_id("directory-table")).to_contain_text("王芳")

@@ -25,7 +25,7 @@ def lead_site(demo_site) -> str:
     """The live server with the demo company, its regional pools and 320 demo leads."""
     from leads.demo import seed_demo
 
-    seed_demo()
+    seed_demo(engine=False)
     return demo_site
 
 

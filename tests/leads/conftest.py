@@ -62,7 +62,7 @@ def demo_leads(demo_org):
     """The demo org plus the regional pools (east_pool, south_pool) and demo leads."""
     from leads.demo import seed_demo
 
-    seed_demo()
+    seed_demo(engine=False)
     return {pool.code: pool for pool in LeadPool.objects.all()}
 
 

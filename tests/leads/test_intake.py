@@ -248,7 +248,7 @@ def test_ingest_refuses_bad_token_and_oversized_body(client, token):
 def test_team_leads_export_is_scoped_and_masked(demo_org, login, client):
     from leads.demo import seed_demo
 
-    seed_demo()
+    seed_demo(engine=False)
     login("mgr_shanghai")
     response = client.get("/leads/team/export.csv")
     assert response.status_code == 200

@@ -21,7 +21,9 @@ MOBILES = {p.username: p.mobile for p in PEOPLE}
 
 def nav_entries(html: str) -> set[str]:
     """The entries in the main navigation bar, by their ``data-entry``."""
-    match = re.search(r'<ul[^>]*data-testid="main-nav"[^>]*>(.*?)</ul>', html, re.S)
+    match = re.search(
+        r'<ul[^>]*data-testid="main-nav"[^>]*>(.*?)data-testid="user-menu"', html, re.S
+    )
     assert match, "the page has no main navigation"
     return set(re.findall(r'data-entry="([^"]+)"', match.group(1)))
 
@@ -35,11 +37,11 @@ def directory_rows(html: str) -> list[str]:
     [
         ("rep_wangfang", {Entry.WORKBENCH, Entry.LEADS, Entry.POOL}),
         ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
-                          Entry.POOL, Entry.TEAM_LEADS}),
+                          Entry.POOL, Entry.TEAM_LEADS, Entry.RULES}),
         ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
-                      Entry.POOL, Entry.TEAM_LEADS}),
+                      Entry.POOL, Entry.TEAM_LEADS, Entry.RULES}),
         ("qa_hemei", {Entry.QA_HOME, Entry.TEAM}),
-        ("marketing", {Entry.MARKETING_HOME, Entry.TEAM, Entry.POOL}),
+        ("marketing", {Entry.MARKETING_HOME, Entry.TEAM, Entry.POOL, Entry.RULES}),
         ("admin", set(Entry.values)),
     ],
 )

@@ -1,8 +1,9 @@
 """``manage.py crm_bench``: performance benchmarks, one JSON report for all apps.
 
-Each app may ship ``<app>/bench.py`` with ``run(scale: str) -> list[dict]`` returning
-measurements ``{"name", "value", "unit"}``; this command finds them, runs them in app
-order and reports. Every benchmark creates its own scratch data and removes it again.
+Each app may ship ``<app>/bench.py`` (and further ``<app>/bench_<topic>.py`` modules) with
+``run(scale: str) -> list[dict]`` returning measurements ``{"name", "value", "unit"}``;
+this command finds them, runs them in app order and reports. Every benchmark creates its
+own scratch data and removes it again.
 
     python manage.py crm_bench --scale full --json /tmp/bench.json
 
@@ -13,6 +14,7 @@ benchmarks never rot); figures from it mean nothing. Needs PostgreSQL.
 from __future__ import annotations
 
 import json
+import pkgutil
 import time
 from importlib import import_module
 from pathlib import Path
@@ -28,13 +30,16 @@ SCALES = ("small", "medium", "full")
 
 
 def bench_modules(only: list[str] | None = None) -> list[tuple[str, object]]:
-    """``(app label, module)`` of every installed app that has a ``bench`` module."""
+    """``(app label, module)`` of every ``bench`` and ``bench_*`` module of installed apps."""
     found = []
     for config in apps.get_app_configs():
         if only and config.label not in only:
             continue
+        names = sorted(info.name for info in pkgutil.iter_modules(config.module.__path__)
+                       if info.name.startswith("bench_"))
         if module_has_submodule(config.module, "bench"):
-            found.append((config.label, import_module(f"{config.name}.bench")))
+            names.insert(0, "bench")
+        found += [(config.label, import_module(f"{config.name}.{name}")) for name in names]
     return found
 
 
@@ -67,7 +72,9 @@ class Command(BaseCommand):
                     self.stderr.write(f"crm_bench: {label} at scale {scale} …")
                 started = time.perf_counter()
                 measurements += module.run(scale)
-                seconds[label] = round(time.perf_counter() - started, 1)
+                name = module.__name__.rsplit(".", 1)[-1]
+                key = label if name == "bench" else f"{label}.{name}"
+                seconds[key] = round(time.perf_counter() - started, 1)
         report = {"scale": scale, "seconds": seconds, "measurements": measurements}
         self.stdout.write(json.dumps(report, indent=2, ensure_ascii=False))
         if json_path:

@@ -44,6 +44,11 @@ class Command(BaseCommand):
         counts = run_import(table=table, pool=pool_obj, channel=channel, mapping=columns,
                             actor=None, merge=merge, name_template=name_template,
                             empty_markers=empty)
+        if counts.accepted:
+            # Route and assign the newcomers as any arrival would be.
+            from leads.circulation import schedule_arrivals
+
+            schedule_arrivals([pool_obj.pk])
         self.stdout.write(
             f"rows: {counts.total}  accepted: {counts.accepted}  merged: {counts.merged}  "
             f"skipped: {counts.skipped}  rejected: {counts.rejected}")
