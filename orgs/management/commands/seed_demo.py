@@ -2,6 +2,7 @@ from importlib import import_module
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from orgs.demo import DEMO_PASSWORD, seed_demo_org
 
@@ -20,7 +21,10 @@ class Command(BaseCommand):
             except ModuleNotFoundError:
                 continue
             added = module.seed_demo()
-            self.stdout.write(f"{config.verbose_name}: {added}")
+            if isinstance(added, dict):
+                added = ", ".join(f"{count} {what}" for what, count in added.items())
+            with translation.override("en"):
+                self.stdout.write(f"{config.verbose_name}: {added}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/"))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
         width = max(len(u) for u, _, _ in logins)
