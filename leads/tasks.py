@@ -85,3 +85,19 @@ def refresh_pool_due(pool_id: int) -> dict:
     if pool is None:
         return {"pool": pool_id, "refreshed": 0}
     return {"pool": pool_id, "refreshed": refresh_due(subject_for_pool(pool), pool_id=pool_id)}
+
+
+# --- follow-up reminders ----------------------------------------------------------------------
+
+
+@shared_task(name="leads.reminder_sweep", time_limit=110, soft_time_limit=100)
+def reminder_sweep() -> dict:
+    """Every minute (beat): plans whose next follow-up time has come become reminders.
+
+    Safe to run twice at the same moment (rows taken with SKIP LOCKED, idempotent keys).
+    """
+    from .services_followups import reminder_sweep as sweep
+
+    report = sweep()
+    return {"reminded": report.reminded, "closed": report.closed,
+            "notified": report.notified}
