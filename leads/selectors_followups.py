@@ -189,3 +189,19 @@ def followup_agenda(*, user, now: datetime | None = None, limit: int = 8,
         "upcoming": _bucket(user, after=end_of_day,
                             before=end_of_day + timedelta(days=upcoming_days), limit=limit),
     }
+
+
+def agenda_buckets(*, user, limit: int = 8) -> list[dict]:
+    """The agenda as the workbench shows it: three titled cards."""
+    agenda = followup_agenda(user=user, limit=limit)
+    return [
+        {"code": "overdue", "testid": "overdue", "items": agenda["overdue"],
+         "title": _("Overdue follow-ups"), "icon": "bi-alarm text-danger",
+         "badge": "text-bg-danger", "empty": _("Nothing overdue.")},
+        {"code": "due_today", "testid": "due-today", "items": agenda["due_today"],
+         "title": _("Due today"), "icon": "bi-calendar-check text-primary",
+         "badge": "text-bg-primary", "empty": _("No more follow-ups due today.")},
+        {"code": "upcoming", "testid": "upcoming", "items": agenda["upcoming"],
+         "title": _("Upcoming follow-ups (next 7 days)"), "icon": "bi-calendar-week text-info",
+         "badge": "text-bg-info", "empty": _("Nothing planned for the coming week.")},
+    ]

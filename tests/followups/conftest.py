@@ -9,14 +9,12 @@ import pytest
 from django.utils import timezone
 
 from opportunities.models import Customer, Opportunity
-from tests.leads.conftest import (  # noqa: F401  (fixtures)
-    client_for,
-    lilei,
-    make_lead,
-    pool,
-    wangfang,
-    zhangwei,
-)
+from tests.leads import conftest as _leads
+from tests.leads.conftest import make_lead  # noqa: F401  (re-exported for the tests)
+
+# The leads suite's fixtures: the demo org's pool and reps, signed-in clients.
+pool, wangfang, lilei, zhangwei, client_for = (
+    _leads.pool, _leads.wangfang, _leads.lilei, _leads.zhangwei, _leads.client_for)
 
 _numbers = itertools.count(1)
 
