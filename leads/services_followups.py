@@ -14,7 +14,7 @@ short transactions, and each reminder carries an idempotency key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -137,15 +137,12 @@ class SweepReport:
     notified: int = 0  # notifications written (a re-run writes none twice)
 
 
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
 def _due_sql() -> str:
     Opportunity = SUBJECTS["opportunity"].model
     Customer = SUBJECTS["customer"].model
     return f"""
-    SELECT f.id, f.next_at, f.lead_id, f.opportunity_id, f.customer_id,
+    SELECT f.id, f.next_at, to_char(f.next_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'),
+           f.lead_id, f.opportunity_id, f.customer_id,
            l.owner_id, l.status, l.name,
            o.owner_id, o.status, o.name,
            c.owner_id, c.merged_into_id, c.name
@@ -154,7 +151,8 @@ def _due_sql() -> str:
     LEFT JOIN {Opportunity._meta.db_table} o ON o.id = f.opportunity_id
     LEFT JOIN {Customer._meta.db_table} c ON c.id = f.customer_id
     WHERE f.plan_open AND f.reminded_at IS NULL AND f.next_at <= %s
-    ORDER BY f.next_at
+      AND (f.next_at, f.id) > (%s, %s)
+    ORDER BY f.next_at, f.id
     LIMIT %s
     FOR UPDATE OF f SKIP LOCKED
 """
@@ -162,7 +160,7 @@ def _due_sql() -> str:
 
 def _recipient(row) -> tuple[str, int, str, int] | None:
     """(subject code, record id, name, owner to remind), or None if nobody is."""
-    (_pk, _next, lead_id, opp_id, customer_id, l_owner, l_status, l_name, o_owner, o_status,
+    (_pk, _next, _due, lead_id, opp_id, customer_id, l_owner, l_status, l_name, o_owner, o_status,
      o_name, c_owner, c_merged, c_name) = row
     if opp_id:
         if o_owner and o_status == "open":
@@ -177,6 +175,17 @@ def _recipient(row) -> tuple[str, int, str, int] | None:
     return None
 
 
+class _UrlMaker:
+    """Record URLs without a ``reverse`` per row (~20 µs each: 2 s of a 100,000 sweep)."""
+
+    def __init__(self):
+        self.templates = {code: subject.url(999_999_999) for code, subject in SUBJECTS.items()}
+
+    def __call__(self, code: str, pk: int) -> str:
+        template = self.templates[code]
+        return template.replace("999999999", str(pk)) if template else ""
+
+
 def reminder_sweep(*, now: datetime | None = None, batch: int = REMINDER_BATCH,
                    max_batches: int | None = None) -> SweepReport:
     """Remind owners of every plan whose next follow-up time has come.
@@ -189,15 +198,23 @@ def reminder_sweep(*, now: datetime | None = None, batch: int = REMINDER_BATCH,
     now = now or timezone.now()
     report = SweepReport()
     sql = _due_sql()
+    urls = _UrlMaker()
+    zone = timezone.get_current_timezone_name()  # due times read in the install's zone
+    # Each batch starts after the last row the previous one took: rows a batch marked stay
+    # in the index as dead entries until vacuum, and re-reading them from the start would
+    # make a sweep of n batches read O(n²) rows. Rows a parallel sweep holds are skipped
+    # and stay that sweep's.
+    after = (datetime.min.replace(tzinfo=UTC), 0)
     done = 0
     while max_batches is None or done < max_batches:
         done += 1
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(sql, [now, batch])
+                cursor.execute(sql, [zone, now, *after, batch])
                 rows = cursor.fetchall()
             if not rows:
                 break
+            after = (rows[-1][1], rows[-1][0])
             messages, reminded, orphaned = [], [], []
             for row in rows:
                 target = _recipient(row)
@@ -207,8 +224,8 @@ def reminder_sweep(*, now: datetime | None = None, batch: int = REMINDER_BATCH,
                 code, record_id, name, owner_id = target
                 reminded.append(row[0])
                 messages.append(Message(
-                    owner_id, REMINDER_KINDS[code], {"name": name, "due": _local(row[1])},
-                    url=SUBJECTS[code].url(record_id),
+                    owner_id, REMINDER_KINDS[code], {"name": name, "due": row[2]},
+                    url=urls(code, record_id),
                     key=f"followup:{row[0]}:{row[1].isoformat()}"))
             report.notified += notify_many(messages)
             _mark(reminded, orphaned, now)
@@ -228,11 +245,16 @@ def _mark(reminded: list[int], orphaned: list[int], now: datetime) -> None:
         cursor.execute(
             f"""
             UPDATE {FollowUp._meta.db_table}
-            SET reminded_at = %s, plan_open = NOT (id = ANY(%s))
-            WHERE id = ANY(%s)
+            SET reminded_at = %s, plan_open = NOT (id = ANY(%s::bigint[]))
+            WHERE id = ANY(%s::bigint[])
             """,
-            [now, orphaned, reminded + orphaned],
+            # Array literals: psycopg2 would send 5,000 separate constants to parse.
+            [now, _ids(orphaned), _ids(reminded + orphaned)],
         )
+
+
+def _ids(ids: list[int]) -> str:
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def due_reminders_count(*, now: datetime | None = None) -> int:
