@@ -128,6 +128,15 @@ class ImportJob(models.Model):
         return min(100, round(100 * self.processed_rows / self.total_rows))
 
     @property
+    def kind_label(self) -> str:
+        """What the rows become, in the viewer's language."""
+        if self.kind == "leads":
+            return str(_("Leads"))
+        from opportunities.importing import KINDS
+
+        return str(KINDS.get(self.kind, self.kind))
+
+    @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
