@@ -83,10 +83,23 @@ def visible_subjects(user, code: str) -> QuerySet:
     subject = SUBJECTS.get(code)
     if subject is None:
         raise Http404
+    # The same rule as the customer and opportunity pages, where those are installed.
+    try:
+        if code == "customer":
+            from opportunities.selectors_customers import visible_customers
+
+            return visible_customers(user)
+        from opportunities.selectors_pipeline import visible_opportunities
+
+        return visible_opportunities(user)
+    except ImportError:
+        pass
     scope = data_scope_for(user)
     queryset = subject.model.objects.all()
     if code == "customer":
-        return queryset.filter(scope.owners_q("owner"), merged_into__isnull=True)
+        return queryset.filter(scope.owners_q("owner") | Q(owner__isnull=True,
+                                                           created_by_id=user.pk),
+                               merged_into__isnull=True)
     return queryset.filter(
         scope.owners_q("owner")
         | Q(owner__isnull=True, status="in_pool", pool__in=pools_for(user))
