@@ -29,6 +29,8 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("api/leads/ingest/", lead_api.ingest, name="lead_ingest"),
     path("notifications/", include("notifications.urls")),
+    path("followups/", include("leads.urls_followups")),
+    path("imports/", include("opportunities.urls_importing")),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

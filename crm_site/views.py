@@ -34,6 +34,7 @@ def _scope_label(rights) -> str:
 @entry_required(Entry.WORKBENCH)
 def workbench(request):
     from leads.selectors import pool_overview, workbench_summary
+    from leads.selectors_followups import agenda_buckets
 
     rights = rights_for(request.user)
     return render(
@@ -41,6 +42,7 @@ def workbench(request):
         "home/workbench.html",
         {"rights": rights, "scope_label": _scope_label(rights),
          "summary": workbench_summary(user=request.user),
+         "agenda_buckets": agenda_buckets(user=request.user), "agenda_limit": 8,
          "pools": pool_overview(user=request.user, perm="claim_from_pool")},
     )
 

@@ -85,8 +85,13 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("by"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # What the rows become: leads (into ``pool``), or customers, contacts, opportunities,
+    # products or employees (``opportunities.importing``; no pool).
+    kind = models.SlugField(_("records"), max_length=16, default="leads", db_default="leads")
+    mapping_name = models.CharField(_("saved mapping"), max_length=200, blank=True,
+                                    default="", db_default="")
     pool = models.ForeignKey("leads.LeadPool", on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("pool"))
+                             verbose_name=_("pool"), null=True, blank=True)
     channel = models.SlugField(_("channel"), max_length=64, default="file_import")
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
@@ -121,6 +126,15 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def kind_label(self) -> str:
+        """What the rows become, in the viewer's language."""
+        if self.kind == "leads":
+            return str(_("Leads"))
+        from opportunities.importing import KINDS
+
+        return str(KINDS.get(self.kind, self.kind))
 
     @property
     def finished(self) -> bool:

@@ -365,35 +365,14 @@ def lead_star(*, lead_id: int, user, starred: bool) -> Lead:
 
 def followup_add(*, lead_id: int, user, kind: str, outcome: str, content: str,
                  next_at=None) -> FollowUp:
-    """The owner records a contact attempt; it moves the lead to 'following'."""
-    _check_dictionary(kind, "followup_type", _("follow-up type"))
-    if outcome not in FollowUp.Outcome.values:
-        raise LeadActionRefused(_("Choose an outcome from the list."), "invalid")
-    if not (content or "").strip():
-        raise LeadActionRefused(_("Write what was said or done."), "invalid")
-    now = timezone.now()
-    if next_at is not None and next_at <= now:
-        raise LeadActionRefused(_("The next follow-up must be in the future."), "invalid")
-    with transaction.atomic():
-        lead = (Lead.objects.select_for_update(of=("self",)).select_related("pool")
-                .filter(pk=lead_id).first())
-        if lead is None or lead.owner_id != user.pk or not lead.is_open:
-            raise LeadActionRefused(_("Only the owner can add follow-ups to this lead."),
-                                    "not_owner")
-        # Only a follow-up the pool counts as contact moves the recycle clock.
-        qualifies = circulation.followup_qualifies(lead.pool, kind=kind, outcome=outcome,
-                                                   content=content)
-        followup = FollowUp.objects.create(lead=lead, author=user, kind=kind, outcome=outcome,
-                                           content=content.strip(), next_at=next_at,
-                                           qualifies=qualifies, created_at=now)
-        changes = {"status": Lead.Status.FOLLOWING, "last_followup_at": now,
-                   "next_followup_at": next_at}
-        if qualifies:
-            changes["last_qualified_at"] = now
-        Lead.objects.filter(pk=lead.pk).update(**changes)
-        if qualifies:
-            circulation.refresh_due(LEADS, ids=[lead.pk], now=now)
-    return followup
+    """The owner records a contact attempt; it moves the lead to 'following'.
+
+    The same write as on customers and opportunities (``services_followups``).
+    """
+    from .services_followups import followup_record
+
+    return followup_record(subject="lead", record_id=lead_id, user=user, kind=kind,
+                           outcome=outcome, content=content, next_at=next_at)
 
 
 # --- intake ------------------------------------------------------------------------------

@@ -15,8 +15,12 @@ def import_file(job_id: int) -> dict:
     if not started:
         return {"job": job_id, "status": "not queued"}
     job = ImportJob.objects.select_related("pool", "created_by").get(pk=job_id)
+    if job.kind != "leads":
+        from opportunities.importing import run_record_job as run
+    else:
+        run = run_job
     try:
-        counts = run_job(job)
+        counts = run(job)
     except ImportFileError as exc:
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED,
                                                    error=str(exc), finished_at=timezone.now())
@@ -30,7 +34,7 @@ def import_file(job_id: int) -> dict:
         status=ImportJob.Status.DONE, processed_rows=counts.total, accepted=counts.accepted,
         merged=counts.merged, skipped=counts.skipped, rejected=counts.rejected,
         finished_at=timezone.now())
-    if counts.accepted:
+    if counts.accepted and job.pool_id:
         from .circulation import schedule_arrivals
 
         schedule_arrivals([job.pool_id])
@@ -85,3 +89,19 @@ def refresh_pool_due(pool_id: int) -> dict:
     if pool is None:
         return {"pool": pool_id, "refreshed": 0}
     return {"pool": pool_id, "refreshed": refresh_due(subject_for_pool(pool), pool_id=pool_id)}
+
+
+# --- follow-up reminders ----------------------------------------------------------------------
+
+
+@shared_task(name="leads.reminder_sweep", time_limit=110, soft_time_limit=100)
+def reminder_sweep() -> dict:
+    """Every minute (beat): plans whose next follow-up time has come become reminders.
+
+    Safe to run twice at the same moment (rows taken with SKIP LOCKED, idempotent keys).
+    """
+    from .services_followups import reminder_sweep as sweep
+
+    report = sweep()
+    return {"reminded": report.reminded, "closed": report.closed,
+            "notified": report.notified}

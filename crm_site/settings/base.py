@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
+    "leads-reminder-sweep": {
+        "task": "leads.reminder_sweep",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
 }
 
 # --- E-mail ----------------------------------------------------------------------

@@ -1,0 +1,265 @@
+"""Follow-ups on leads, customers and opportunities, and the reminders of their plans.
+
+``followup_record`` is the one write of a follow-up, whatever it is written on: the owner
+records a contact attempt; it counts as contact for the recycle clock if the record's pool
+says so (leads and opportunities go through the same rule engine), closes the record's
+earlier plan, and its next follow-up time becomes the new plan.
+
+``reminder_sweep`` turns due plans into in-app notifications (the bell; an e-mail copy
+goes out through the notifications e-mail sweep for users who opted in). It is safe to
+run twice at the same moment: rows are taken with ``SELECT … FOR UPDATE SKIP LOCKED`` in
+short transactions, and each reminder carries an idempotency key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from notifications.kinds import register as register_kind
+from notifications.services import Message, notify_many
+
+from . import circulation
+from .models import FollowUp, Lead, LeadPool
+from .selectors_followups import SUBJECTS, FollowUpSubject
+from .services import LeadActionRefused, _check_dictionary
+from .subjects import LEADS, OPPORTUNITIES
+
+# One kind per subject, so that the sentence reads naturally in each language.
+REMINDER_KINDS = {
+    "lead": register_kind("followup_due_lead",
+                          gettext_lazy("Follow-up due %(due)s: lead “%(name)s”"),
+                          icon="bi-alarm").code,
+    "customer": register_kind("followup_due_customer",
+                              gettext_lazy("Follow-up due %(due)s: customer “%(name)s”"),
+                              icon="bi-alarm").code,
+    "opportunity": register_kind("followup_due_opportunity",
+                                 gettext_lazy("Follow-up due %(due)s: opportunity “%(name)s”"),
+                                 icon="bi-alarm").code,
+}
+
+# The rule a follow-up is judged by when its record sits in no pool (customers, and
+# opportunities outside any opportunity pool): any type and outcome, a real note.
+_NO_POOL = LeadPool(qualifying_types=[], qualifying_outcomes=[])
+
+
+_NOT_OWNER = {
+    "lead": gettext_lazy("Only the owner can add follow-ups to this lead."),
+    "customer": gettext_lazy("Only the owner can add follow-ups to this customer."),
+    "opportunity": gettext_lazy("Only the owner can add follow-ups to this opportunity."),
+}
+
+
+def _qualifies(pool: LeadPool | None, *, kind: str, outcome: str, content: str) -> bool:
+    return circulation.followup_qualifies(pool or _NO_POOL, kind=kind, outcome=outcome,
+                                          content=content)
+
+
+def _validate(*, kind: str, outcome: str, content: str, next_at, now) -> None:
+    _check_dictionary(kind, "followup_type", _("follow-up type"))
+    if outcome not in FollowUp.Outcome.values:
+        raise LeadActionRefused(_("Choose an outcome from the list."), "invalid")
+    if not (content or "").strip():
+        raise LeadActionRefused(_("Write what was said or done."), "invalid")
+    if next_at is not None and next_at <= now:
+        raise LeadActionRefused(_("The next follow-up must be in the future."), "invalid")
+
+
+def _locked(subject: FollowUpSubject, pk: int):
+    queryset = subject.model.objects.select_for_update(of=("self",)).filter(pk=pk)
+    if subject.code != "customer":
+        queryset = queryset.select_related("pool")
+    return queryset.first()
+
+
+def _is_open(subject: FollowUpSubject, record) -> bool:
+    if subject.open_statuses is None:
+        return record.merged_into_id is None
+    return record.status in subject.open_statuses
+
+
+def followup_record(*, subject: str, record_id: int, user, kind: str, outcome: str,
+                    content: str, next_at: datetime | None = None) -> FollowUp:
+    """The owner records a contact attempt on a lead, customer or opportunity.
+
+    In one transaction, with the record's row locked: the record's open plan closes (a
+    newer follow-up completes it), the follow-up is written with its own plan, the record
+    keeps its last and next follow-up times, and a follow-up that counts as contact moves
+    the recycle clock of a lead or an opportunity.
+    """
+    target = SUBJECTS.get(subject)
+    if target is None:
+        raise LeadActionRefused(_("Follow-ups cannot be written here."), "invalid")
+    now = timezone.now()
+    _validate(kind=kind, outcome=outcome, content=content, next_at=next_at, now=now)
+    with transaction.atomic():
+        record = _locked(target, record_id)
+        if record is None or record.owner_id != user.pk or not _is_open(target, record):
+            raise LeadActionRefused(str(_NOT_OWNER[target.code]), "not_owner")
+        pool = getattr(record, "pool", None)
+        qualifies = _qualifies(pool, kind=kind, outcome=outcome, content=content)
+        FollowUp.objects.filter(target.plans_q(record.pk), plan_open=True).update(
+            plan_open=False)
+        links = {target.code: record}
+        if target.code == "opportunity":
+            links["customer_id"] = record.customer_id
+        followup = FollowUp.objects.create(
+            author=user, kind=kind, outcome=outcome, content=content.strip(), next_at=next_at,
+            qualifies=qualifies, plan_open=next_at is not None, created_at=now, **links)
+        changes = {"last_followup_at": now, "next_followup_at": next_at}
+        if target.code == "lead":
+            changes["status"] = Lead.Status.FOLLOWING
+        if qualifies and target.code != "customer":
+            changes["last_qualified_at"] = now
+        target.model.objects.filter(pk=record.pk).update(**changes)
+        if qualifies and target.code != "customer":
+            circulation.refresh_due(LEADS if target.code == "lead" else OPPORTUNITIES,
+                                    ids=[record.pk], now=now)
+    return followup
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+# Budget: a batch is one locking SELECT with three outer joins, one INSERT of the
+# notifications and one UPDATE of the follow-ups — ~1 MB of parameters, ~0.2 s on 2 cores.
+REMINDER_BATCH = 5000
+
+
+@dataclass
+class SweepReport:
+    reminded: int = 0  # plans whose reminder went out
+    closed: int = 0  # plans closed unsent: the record left its owner or closed
+    notified: int = 0  # notifications written (a re-run writes none twice)
+
+
+def _due_sql() -> str:
+    Opportunity = SUBJECTS["opportunity"].model
+    Customer = SUBJECTS["customer"].model
+    return f"""
+    SELECT f.id, f.next_at, to_char(f.next_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'),
+           f.lead_id, f.opportunity_id, f.customer_id,
+           l.owner_id, l.status, l.name,
+           o.owner_id, o.status, o.name,
+           c.owner_id, c.merged_into_id, c.name
+    FROM {FollowUp._meta.db_table} f
+    LEFT JOIN {Lead._meta.db_table} l ON l.id = f.lead_id
+    LEFT JOIN {Opportunity._meta.db_table} o ON o.id = f.opportunity_id
+    LEFT JOIN {Customer._meta.db_table} c ON c.id = f.customer_id
+    WHERE f.plan_open AND f.reminded_at IS NULL AND f.next_at <= %s
+      AND (f.next_at, f.id) > (%s, %s)
+    ORDER BY f.next_at, f.id
+    LIMIT %s
+    FOR UPDATE OF f SKIP LOCKED
+"""
+
+
+def _recipient(row) -> tuple[str, int, str, int] | None:
+    """(subject code, record id, name, owner to remind), or None if nobody is."""
+    (_pk, _next, _due, lead_id, opp_id, customer_id, l_owner, l_status, l_name, o_owner, o_status,
+     o_name, c_owner, c_merged, c_name) = row
+    if opp_id:
+        if o_owner and o_status == "open":
+            return "opportunity", opp_id, o_name, o_owner
+        return None
+    if lead_id:
+        if l_owner and l_status in Lead.OPEN_STATUSES:
+            return "lead", lead_id, l_name, l_owner
+        return None
+    if c_owner and c_merged is None:
+        return "customer", customer_id, c_name, c_owner
+    return None
+
+
+class _UrlMaker:
+    """Record URLs without a ``reverse`` per row (~20 µs each: 2 s of a 100,000 sweep)."""
+
+    def __init__(self):
+        self.templates = {code: subject.url(999_999_999) for code, subject in SUBJECTS.items()}
+
+    def __call__(self, code: str, pk: int) -> str:
+        template = self.templates[code]
+        return template.replace("999999999", str(pk)) if template else ""
+
+
+def reminder_sweep(*, now: datetime | None = None, batch: int = REMINDER_BATCH,
+                   max_batches: int | None = None) -> SweepReport:
+    """Remind owners of every plan whose next follow-up time has come.
+
+    The reminder goes to the record's current owner (plans follow a transfer or a
+    handover); a plan whose record went back to a pool or closed is closed unsent. Each
+    batch is one short transaction: lock due rows (skipping rows a parallel sweep holds),
+    one ``notify_many``, one UPDATE of ``reminded_at`` — so each reminder goes out once.
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    sql = _due_sql()
+    urls = _UrlMaker()
+    zone = timezone.get_current_timezone_name()  # due times read in the install's zone
+    # Each batch starts after the last row the previous one took: rows a batch marked stay
+    # in the index as dead entries until vacuum, and re-reading them from the start would
+    # make a sweep of n batches read O(n²) rows. Rows a parallel sweep holds are skipped
+    # and stay that sweep's.
+    after = (datetime.min.replace(tzinfo=UTC), 0)
+    done = 0
+    while max_batches is None or done < max_batches:
+        done += 1
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [zone, now, *after, batch])
+                rows = cursor.fetchall()
+            if not rows:
+                break
+            after = (rows[-1][1], rows[-1][0])
+            messages, reminded, orphaned = [], [], []
+            for row in rows:
+                target = _recipient(row)
+                if target is None:
+                    orphaned.append(row[0])
+                    continue
+                code, record_id, name, owner_id = target
+                reminded.append(row[0])
+                messages.append(Message(
+                    owner_id, REMINDER_KINDS[code], {"name": name, "due": row[2]},
+                    url=urls(code, record_id),
+                    key=f"followup:{row[0]}:{row[1].isoformat()}"))
+            report.notified += notify_many(messages)
+            _mark(reminded, orphaned, now)
+            report.reminded += len(reminded)
+            report.closed += len(orphaned)
+        if len(rows) < batch:
+            break
+    return report
+
+
+def _mark(reminded: list[int], orphaned: list[int], now: datetime) -> None:
+    """One UPDATE for the batch: reminded plans stay open (until a newer follow-up),
+    orphaned ones close."""
+    if not (reminded or orphaned):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {FollowUp._meta.db_table}
+            SET reminded_at = %s, plan_open = NOT (id = ANY(%s::bigint[]))
+            WHERE id = ANY(%s::bigint[])
+            """,
+            # Array literals: psycopg2 would send 5,000 separate constants to parse.
+            [now, _ids(orphaned), _ids(reminded + orphaned)],
+        )
+
+
+def _ids(ids: list[int]) -> str:
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
+def due_reminders_count(*, now: datetime | None = None) -> int:
+    """How many plans wait for their reminder (over the sweep's partial index)."""
+    return FollowUp.objects.filter(plan_open=True, reminded_at__isnull=True,
+                                   next_at__lte=now or timezone.now()).count()
+
+

@@ -1,0 +1,140 @@
+"""Reminders: a plan whose next follow-up time has come reaches the record's owner once,
+in the bell, whoever else sweeps at the same moment."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone, translation
+
+from leads import services
+from leads.models import FollowUp
+from leads.services_followups import followup_record, reminder_sweep
+from notifications.models import Notification
+from tests.followups.conftest import make_customer, make_lead, make_opportunity
+from tests.leads.conftest import user
+
+
+def plan(subject, target, author, *, minutes_ago: int = 5, **fields) -> FollowUp:
+    """A follow-up whose next time passed ``minutes_ago`` (written straight to the table)."""
+    next_at = timezone.now() - timedelta(minutes=minutes_ago)
+    return FollowUp.objects.create(author=author, kind="call", outcome="connected",
+                                   content="约好回电", next_at=next_at, plan_open=True,
+                                   **{subject: target}, **fields)
+
+
+@pytest.mark.django_db
+def test_due_plans_remind_the_owner_once_in_their_language(pool, wangfang):
+    lead = make_lead(pool, owner=wangfang, name="苏州精工")
+    customer = make_customer(wangfang, name="宁波港务")
+    opportunity = make_opportunity(wangfang, name="二期扩容")
+    plans = [plan("lead", lead, wangfang), plan("customer", customer, wangfang),
+             plan("opportunity", opportunity, wangfang, customer=opportunity.customer)]
+    later = plan("lead", make_lead(pool, owner=wangfang), wangfang, minutes_ago=-60)
+    report = reminder_sweep()
+    assert (report.reminded, report.closed, report.notified) == (3, 0, 3)
+    assert Notification.objects.get(recipient=wangfang, kind="followup_due_lead").url == (
+        f"/leads/{lead.pk}/")
+    texts = sorted(n.text for n in Notification.objects.filter(recipient=wangfang))
+    with translation.override("en"):
+        english = sorted(n.text for n in Notification.objects.filter(recipient=wangfang))
+    assert any("苏州精工" in t for t in texts)
+    assert any(t.startswith("Follow-up due") and "opportunity “二期扩容”" in t for t in english)
+    for followup in plans:
+        followup.refresh_from_db()
+        assert followup.reminded_at is not None
+        assert followup.plan_open  # reminded, not done: it stays on the overdue list
+    later.refresh_from_db()
+    assert later.reminded_at is None
+    assert reminder_sweep().reminded == 0
+    assert Notification.objects.filter(recipient=wangfang).count() == 3
+
+
+@pytest.mark.django_db
+def test_the_reminder_follows_the_record_to_its_current_owner(pool, wangfang, lilei):
+    lead = make_lead(pool, owner=wangfang)
+    due = plan("lead", lead, wangfang)
+    mgr = user("mgr_shanghai")
+    services.lead_transfer(lead_ids=[lead.pk], to_user_id=lilei.pk, actor=mgr,
+                           reason="rebalance")
+    reminder_sweep()
+    assert Notification.objects.filter(recipient=lilei, kind="followup_due_lead").count() == 1
+    assert not Notification.objects.filter(recipient=wangfang).exists()
+    due.refresh_from_db()
+    assert due.reminded_at is not None
+
+
+@pytest.mark.django_db
+def test_a_plan_on_a_record_back_in_the_pool_closes_unsent(pool, wangfang):
+    lead = make_lead(pool, owner=wangfang)
+    due = plan("lead", lead, wangfang)
+    services.lead_release(lead_id=lead.pk, user=wangfang, reason="no_need")
+    report = reminder_sweep()
+    assert (report.reminded, report.closed) == (0, 1)
+    due.refresh_from_db()
+    assert not due.plan_open
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_newer_followup_before_the_time_means_no_reminder(pool, wangfang):
+    lead = make_lead(pool, owner=wangfang)
+    followup_record(subject="lead", record_id=lead.pk, user=wangfang, kind="call",
+                    outcome="connected", content="约了下周二拜访",
+                    next_at=timezone.now() + timedelta(minutes=30))
+    followup_record(subject="lead", record_id=lead.pk, user=wangfang, kind="visit",
+                    outcome="appointment", content="提前拜访完成")
+    assert reminder_sweep(now=timezone.now() + timedelta(hours=1)).reminded == 0
+
+
+def _run_in_threads(jobs):
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def wrapper(fn):
+        try:
+            barrier.wait(timeout=30)
+            fn()
+        except BaseException as exc:  # reported by the test, whatever it is
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=wrapper, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a sweep hung"
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_sweeps_at_once_send_each_reminder_exactly_once(demo_org):
+    from leads.models import LeadPool
+    from orgs.models import OrgUnit
+    from tests.leads.conftest import user as fresh_user
+
+    master = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
+    pool = LeadPool.objects.create(code="race", name="并发池", parent=master,
+                                   org_unit=OrgUnit.objects.get(code="east"))
+    reps = [fresh_user(name) for name in ("rep_wangfang", "rep_lilei", "rep_zhangwei")]
+    leads = [make_lead(pool, owner=reps[n % 3]) for n in range(60)]
+    past = timezone.now() - timedelta(minutes=1)
+    FollowUp.objects.bulk_create(
+        FollowUp(lead=lead, author_id=lead.owner_id, kind="call", outcome="connected",
+                 content="回电", next_at=past - timedelta(seconds=n), plan_open=True)
+        for lead in leads for n in range(5))
+    reports = []
+    errors = _run_in_threads([lambda: reports.append(reminder_sweep(batch=17))
+                              for _ in range(3)])
+    assert not errors
+    assert sum(r.reminded for r in reports) == 300  # no row taken by two sweeps
+    assert sum(r.notified for r in reports) == 300
+    assert Notification.objects.count() == 300
+    assert not FollowUp.objects.filter(reminded_at__isnull=True).exists()
+    per_rep = {rep.pk: Notification.objects.filter(recipient=rep).count() for rep in reps}
+    assert per_rep == {rep.pk: 100 for rep in reps}
