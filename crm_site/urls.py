@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from crm_site import views
 from leads import api as lead_api
+from opportunities import urls_customers as customer_urls
 from orgs import views as org_views
 
 admin.site.site_header = "LeadPool CRM"
@@ -29,6 +30,8 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("api/leads/ingest/", lead_api.ingest, name="lead_ingest"),
     path("notifications/", include("notifications.urls")),
+    path("customers/", include(customer_urls.customer_patterns)),
+    path("contacts/", include(customer_urls.contact_patterns)),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
