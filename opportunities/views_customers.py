@@ -224,7 +224,9 @@ def customer_merge(request, pk: int):
         messages.error(request, _("Choose which customer to keep."))
         return redirect("customer_detail", pk=pk)
     try:
-        survivor = services.customer_merge(user=request.user, **form.cleaned_data)
+        survivor = services.customer_merge(user=request.user,
+                                          survivor_id=form.cleaned_data["survivor"],
+                                          other_id=form.cleaned_data["other"])
     except services.CustomerActionRefused as refused:
         messages.error(request, refused.message)
         return redirect("customer_detail", pk=pk)
@@ -333,7 +335,9 @@ def contact_merge(request, pk: int):
         messages.error(request, _("Choose which contact to keep."))
         return redirect("contact_detail", pk=pk)
     try:
-        survivor = services.contact_merge(user=request.user, **form.cleaned_data)
+        survivor = services.contact_merge(user=request.user,
+                                          survivor_id=form.cleaned_data["survivor"],
+                                          other_id=form.cleaned_data["other"])
     except services.CustomerActionRefused as refused:
         messages.error(request, refused.message)
         return redirect("contact_detail", pk=pk)
