@@ -150,12 +150,12 @@ def test_grading_from_won_amounts_of_last_year(wangfang):
     none = make_customer(wangfang, grade="")
     merged = make_customer(wangfang, grade="")
     Customer.objects.filter(pk=merged.pk).update(merged_into=big)
-    make_opportunity(big, wangfang, amount="800000", status="won", closed_at=now - timedelta(days=5))
-    make_opportunity(big, wangfang, amount="300000", status="won", closed_at=now - timedelta(days=300))
-    make_opportunity(mid, wangfang, amount="150000", status="won", closed_at=now - timedelta(days=1))
-    make_opportunity(mid, wangfang, amount="9000000", status="open")
-    make_opportunity(old, wangfang, amount="5000000", status="won", closed_at=now - timedelta(days=400))
-    make_opportunity(merged, wangfang, amount="5000000", status="won", closed_at=now)
+    for customer, amount, status, days in [(big, "800000", "won", 5), (big, "300000", "won", 300),
+                                           (mid, "150000", "won", 1), (mid, "9000000", "open", 0),
+                                           (old, "5000000", "won", 400),
+                                           (merged, "5000000", "won", 0)]:
+        make_opportunity(customer, wangfang, amount=amount, status=status,
+                         closed_at=now - timedelta(days=days) if status == "won" else None)
     assert services.customers_grade(now=now) == 4
     grades = dict(Customer.objects.values_list("pk", "grade"))
     assert grades[big.pk] == "A" and grades[mid.pk] == "B"
