@@ -66,6 +66,7 @@ def customer_list(request):
         "list_clear": can_unmask(request.user, "list"),
         "can_export": rights.can(Operation.EXPORT),
         "query": request.GET.urlencode(),
+        "now": timezone.now(),
     }
     template = "customers/customer_list.html"
     if request.htmx and request.GET.get("after"):
