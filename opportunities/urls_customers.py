@@ -21,4 +21,6 @@ contact_patterns = [
     path("<int:pk>/", views.contact_detail, name="contact_detail"),
     path("<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("<int:pk>/merge/", views.contact_merge, name="contact_merge"),
+    path("<int:pk>/link/", views.contact_link, name="contact_link"),
+    path("<int:pk>/unlink/", views.contact_unlink, name="contact_unlink"),
 ]

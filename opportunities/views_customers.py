@@ -262,9 +262,15 @@ def contact_detail(request, pk: int):
         if survivor and selectors.visible_contacts(request.user).filter(pk=survivor).exists():
             return redirect("contact_detail", pk=survivor)
         raise
+    links = selectors.contact_links(user=request.user, contact=contact)
+    linked = {link.customer_id for link in links}
     return render(request, "customers/contact_detail.html", {
         "contact": contact,
-        "links": selectors.contact_links(user=request.user, contact=contact),
+        "links": links,
+        # The viewer's own customers this contact could also act for (a short list).
+        "link_choices": [c for c in selectors.visible_customers(request.user)
+                         .filter(owner=request.user).order_by("name")[:200]
+                         if c.pk not in linked],
         "methods": selectors.contact_methods(contact),
         "detail_clear": can_unmask(request.user, "detail"),
         "duplicates": selectors.contact_duplicates(user=request.user, contact=contact),
@@ -345,3 +351,39 @@ def contact_merge(request, pk: int):
     messages.success(request, _("Merged: everything is now on %(name)s.")
                      % {"name": survivor.name})
     return redirect("contact_detail", pk=survivor.pk)
+
+
+@require_POST
+@entry_required(Entry.CUSTOMERS)
+def contact_link(request, pk: int):
+    """Let a contact act for one more customer (or change its role there)."""
+    selectors.contact_get(user=request.user, contact_id=pk)
+    customer_id = _int(request.POST.get("customer"))
+    if not customer_id:
+        messages.error(request, _("Choose a customer."))
+        return redirect("contact_detail", pk=pk)
+    try:
+        services.contact_link(user=request.user, contact_id=pk, customer_id=customer_id,
+                              role=(request.POST.get("role") or "")[:100],
+                              is_primary=request.POST.get("is_primary") == "on")
+    except services.CustomerActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Contact linked."))
+    return redirect("contact_detail", pk=pk)
+
+
+@require_POST
+@entry_required(Entry.CUSTOMERS)
+def contact_unlink(request, pk: int):
+    selectors.contact_get(user=request.user, contact_id=pk)
+    try:
+        services.contact_unlink(user=request.user, contact_id=pk,
+                                customer_id=_int(request.POST.get("customer")) or 0)
+    except services.CustomerActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("The contact no longer acts for that customer."))
+    if selectors.visible_contacts(request.user).filter(pk=pk).exists():
+        return redirect("contact_detail", pk=pk)
+    return redirect("contact_list")

@@ -192,3 +192,69 @@ def test_list_and_detail_queries_constant(wangfang, pool, client_for,
     with django_assert_max_num_queries(len(small.captured_queries)):
         body = client.get(url).content.decode()
     assert body.count('data-kind="stage"') == 12
+
+
+def test_list_fragment_and_load_more_stay_masked(setup, wangfang, client_for):
+    for i in range(55):
+        make_customer(wangfang, f"翻页客户{i}")
+    client = client_for("rep_wangfang")
+    first = client.get("/customers/", HTTP_HX_REQUEST="true").content.decode()
+    assert "139****2222" not in first  # the oldest customer is on the next page
+    import re
+
+    cursor = re.search(r"after=([\w-]+)", first).group(1)
+    more = client.get(f"/customers/?after={cursor}", HTTP_HX_REQUEST="true").content.decode()
+    assert "上海星辰科技有限公司" in more and "139****2222" in more
+    assert "13911112222" not in more and "<html" not in more
+
+
+def test_link_and_unlink_a_contact(setup, wangfang, zhangwei, client_for):
+    client = client_for("rep_wangfang")
+    second = make_customer(wangfang, "第二家")
+    contact = setup["contact"]
+    response = client.post(f"/contacts/{contact.pk}/link/",
+                           {"customer": second.pk, "role": "顾问"})
+    assert response.status_code == 302
+    assert CustomerContact.objects.get(customer=second, contact=contact).role == "顾问"
+    # Another rep's customer cannot be linked to, nor unlinked from.
+    client.post(f"/contacts/{contact.pk}/link/", {"customer": setup["theirs"].pk})
+    assert not CustomerContact.objects.filter(customer=setup["theirs"], contact=contact).exists()
+    other = setup["other_contact"]
+    assert client.post(f"/contacts/{other.pk}/unlink/",
+                       {"customer": setup["theirs"].pk}).status_code == 404
+    client.post(f"/contacts/{contact.pk}/unlink/", {"customer": second.pk})
+    assert not CustomerContact.objects.filter(customer=second, contact=contact).exists()
+
+
+def test_admin_masks_contact_methods_without_unmask_right(setup, client_for, db):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    from tests.leads.conftest import MODEL_BACKEND
+
+    support = get_user_model().objects.create_user("support", is_staff=True)
+    support.user_permissions.set(Permission.objects.filter(
+        content_type__app_label="opportunities"))
+    from django.test import Client
+
+    client = Client()
+    client.force_login(support, backend=MODEL_BACKEND)
+    body = client.get("/admin/opportunities/contact/").content.decode()
+    assert "139****2222" in body and "13911112222" not in body
+    body = client.get(f"/admin/opportunities/contact/{setup['contact'].pk}/change/").content.decode()
+    assert "139****2222" in body and "13911112222" not in body
+    admin_body = client_for("admin").get("/admin/opportunities/contact/").content.decode()
+    assert "13911112222" in admin_body
+
+
+def test_contact_list_queries_constant(wangfang, client_for, django_assert_max_num_queries):
+    client = client_for("rep_wangfang")
+    for i in range(3):
+        make_contact(make_customer(wangfang), f"甲{i}")
+    client.get("/contacts/")
+    with django_assert_max_num_queries(14) as small:
+        client.get("/contacts/")
+    for i in range(30):
+        make_contact(make_customer(wangfang), f"乙{i}")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get("/contacts/")
