@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from crm_site import views
 from leads import api as lead_api
+from opportunities import urls_customers as customer_urls
 from orgs import views as org_views
 
 admin.site.site_header = "LeadPool CRM"
@@ -31,6 +32,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("followups/", include("leads.urls_followups")),
     path("imports/", include("opportunities.urls_importing")),
+    path("customers/", include(customer_urls.customer_patterns)),
+    path("contacts/", include(customer_urls.contact_patterns)),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

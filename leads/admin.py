@@ -154,7 +154,8 @@ class LeadAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
 class ChannelTokenAdmin(admin.ModelAdmin):
     """Tokens of the ingest endpoint; the secret is shown once, when created."""
 
-    list_display = ["name", "channel", "pool", "token_hint", "is_active", "last_used_at"]
+    list_display = ["name", "channel", "pool", "token_hint", "collision_policy", "is_active",
+                    "last_used_at"]
     list_filter = ["channel", "is_active"]
     readonly_fields = ["token_hint", "created_at", "last_used_at"]
     actions = ["rotate"]

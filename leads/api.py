@@ -2,9 +2,11 @@
 
 Authentication is a per-channel token (``Authorization: Bearer <token>``), managed in
 admin. The body is one JSON object. Idempotent on (channel, external id): sending the
-same external id again is answered 409 and adds nothing. A person we already know (same
-mobile or e-mail) gets a touchpoint on the existing lead instead of a new lead. The raw
-payload is kept in the lead's attribute bag.
+same external id again is answered 409 and adds nothing. A person or company we already
+know (a lead, a customer or a contact with the same mobile, e-mail or company name) is
+handled by the channel's collision policy (see ``leads.collision``): by default a known
+lead gets a touchpoint instead of a twin, and a known customer's owner gets the new lead.
+The raw payload is kept in the lead's attribute bag.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .circulation import schedule_arrivals
+from .collision import customer_collisions, keys_of
 from .models import Lead, LeadEvent, Touchpoint
-from .models_intake import ChannelToken, hash_token
+from .models_intake import ChannelToken, CollisionPolicy, hash_token
 from .normalize import normalize_email, normalize_phone
 
 MAX_BODY_BYTES = 64 * 1024
@@ -111,6 +114,9 @@ def ingest(request):
                                        "added."), lead_id=replay.pk)
     mobile_key = normalize_phone(data.get("mobile"))
     email_key = normalize_email(data.get("email"))
+    policy = token.collision_policy
+    flagged: list[dict] = []
+    attach_to = None
     with transaction.atomic():
         existing = None
         if mobile_key or email_key:
@@ -119,7 +125,10 @@ def ingest(request):
                 .filter(_key_q(mobile_key, email_key))
                 .exclude(status=Lead.Status.INVALID).order_by("pk").first()
             )
-        if existing is not None:
+        if existing is not None and policy == CollisionPolicy.REFUSE:
+            return _error(409, "duplicate", _("This person is already a lead; the channel "
+                                              "refuses duplicates."), lead_id=existing.pk)
+        if existing is not None and policy == CollisionPolicy.ATTACH:
             try:
                 with transaction.atomic():
                     Touchpoint.objects.create(lead=existing, channel=channel, occurred_at=now,
@@ -131,9 +140,27 @@ def ingest(request):
                 Lead.objects.filter(pk=existing.pk).update(
                     platform_user_id=data["platform_user_id"])
             return JsonResponse({"status": "touchpoint", "lead_id": existing.pk}, status=200)
-        lead = Lead(pool=token.pool, channel=channel, created_at=now,
-                    attributes={**payload.get("attributes", {}), "_payload": payload},
+        if existing is not None:
+            flagged.append({"kind": "lead", "id": existing.pk})
+        others = customer_collisions(keys_of(mobile=data.get("mobile", ""),
+                                             email=data.get("email", ""),
+                                             company=data.get("company", "")))
+        if others and policy == CollisionPolicy.REFUSE:
+            return _error(409, "duplicate", _("This person or company is already a "
+                                              "customer; the channel refuses duplicates."))
+        if others and policy == CollisionPolicy.ATTACH:
+            attach_to = next((c for c in others if c.owner_id), None)
+        if attach_to is None:
+            flagged += [{"kind": c.kind, "id": c.record_id, "on": c.matched_on} for c in others]
+        attributes = {**payload.get("attributes", {}), "_payload": payload}
+        if flagged:
+            attributes["_possible_duplicates"] = flagged
+        lead = Lead(pool=token.pool, channel=channel, created_at=now, attributes=attributes,
                     **{k: v for k, v in data.items() if k != "occurred_at"})
+        if attach_to is not None:
+            lead.owner_id, lead.status, lead.assigned_at = (attach_to.owner_id,
+                                                            Lead.Status.ASSIGNED, now)
+            lead.customer_id = attach_to.customer_id
         lead.refresh_keys()
         try:
             with transaction.atomic():
@@ -143,6 +170,16 @@ def ingest(request):
                                            "was added."))
         LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED, to_pool=token.pool,
                                  reason=channel, created_at=now)
+        if attach_to is not None:
+            LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.ASSIGNED,
+                                     to_owner_id=attach_to.owner_id, from_pool=token.pool,
+                                     to_pool=token.pool, reason="collision", created_at=now)
+            from .circulation import refresh_due
+            from .subjects import LEADS
+
+            refresh_due(LEADS, ids=[lead.pk])
+            return JsonResponse({"status": "attached", "lead_id": lead.pk,
+                                 "customer_id": attach_to.customer_id}, status=201)
         pool_id = token.pool_id
         transaction.on_commit(lambda: schedule_arrivals([pool_id]))
     return JsonResponse({"status": "created", "lead_id": lead.pk}, status=201)

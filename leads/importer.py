@@ -255,6 +255,9 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
     seen: dict[str, int] = {}  # key → first line in this file
     processed = 0
     plan = _plan(table.headers, mapping)
+    from .collision import policy_for
+
+    policy = policy_for(channel, "import")
     for batch in _batches(table.rows, batch_size):
         candidates = []
         for line, cells in batch:
@@ -282,7 +285,7 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
                 seen[key] = line
             candidates.append(row)
         _write_batch(candidates, pool=pool, channel=channel, actor=actor, merge=merge,
-                     counts=counts)
+                     counts=counts, policy=policy)
         processed += len(batch)
         if on_progress:
             on_progress(processed, counts)
@@ -340,18 +343,145 @@ def _existing(candidates: list[_Row], channel: str) -> dict[str, Lead]:
     return found
 
 
+def _customer_hits(rows: list[_Row]) -> dict[str, tuple[int | None, int | None]]:
+    """Customers and contacts already holding a key of the batch: key → (owner, customer).
+
+    Keys are ``m:``/``e:`` (a contact method's phone or e-mail) and ``c:`` (a customer's
+    name). Two statements per batch, arrays instead of parameter lists (see ``_existing``).
+    """
+    phones = [row.mobile_key for row in rows if row.mobile_key]
+    emails = [row.email_key for row in rows if row.email_key]
+    companies = [row.company_key for row in rows if row.company_key]
+    found: dict[str, tuple[int | None, int | None]] = {}
+    if not (phones or emails or companies):
+        return found
+    from opportunities.models import ContactMethod, Customer, CustomerContact
+
+    with connection.cursor() as cursor:
+        if phones or emails:
+            cursor.execute(
+                f"""
+                SELECT CASE WHEN m.kind = 'email' THEN 'e:' ELSE 'm:' END || m.value_key,
+                       c.owner_id, c.id
+                FROM {ContactMethod._meta.db_table} m
+                LEFT JOIN {CustomerContact._meta.db_table} cc ON cc.contact_id = m.contact_id
+                LEFT JOIN {Customer._meta.db_table} c
+                       ON c.id = cc.customer_id AND c.merged_into_id IS NULL
+                WHERE ((m.kind IN ('mobile', 'phone') AND m.value_key = ANY(%s::text[]))
+                       OR (m.kind = 'email' AND m.value_key = ANY(%s::text[])))
+                  AND NOT (m.value_key = '')
+                ORDER BY (c.owner_id IS NULL), cc.is_primary DESC, m.id
+                """,
+                [_array_literal(phones), _array_literal(emails)],
+            )
+            for key, owner_id, customer_id in cursor.fetchall():
+                found.setdefault(key, (owner_id, customer_id))
+        if companies:
+            cursor.execute(
+                f"""
+                SELECT 'c:' || name_key, owner_id, id FROM {Customer._meta.db_table}
+                WHERE name_key = ANY(%s::text[]) AND NOT (name_key = '')
+                  AND merged_into_id IS NULL
+                ORDER BY (owner_id IS NULL), id
+                """,
+                [_array_literal(companies)],
+            )
+            for key, owner_id, customer_id in cursor.fetchall():
+                found.setdefault(key, (owner_id, customer_id))
+    return found
+
+
+def _customer_keys(row: _Row) -> list[str]:
+    keys = []
+    if row.mobile_key:
+        keys.append(f"m:{row.mobile_key}")
+    if row.email_key:
+        keys.append(f"e:{row.email_key}")
+    if row.company_key:
+        keys.append(f"c:{row.company_key}")
+    return keys
+
+
+def _attach_new(attach: list[tuple[_Row, str, int, int]], *, pool, channel: str, actor_id,
+                now) -> None:
+    """Hand freshly inserted leads that belong to a known customer to its owner, linked to
+    the customer, with an ASSIGNED event each (one UPDATE for the batch)."""
+    from .circulation import refresh_due
+    from .subjects import LEADS
+
+    kinds, keys, owners, customers = [], [], [], []
+    for _row, key, owner_id, customer_id in attach:
+        kinds.append(key[0])
+        keys.append(key[2:])
+        owners.append(str(owner_id))
+        customers.append(str(customer_id))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH hits AS (
+                SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[])
+                    AS h(kind, key, owner_id, customer_id)
+            )
+            UPDATE {Lead._meta.db_table} AS l
+            SET owner_id = h.owner_id, customer_id = h.customer_id, status = 'assigned',
+                assigned_at = %s
+            FROM hits h
+            WHERE l.pool_id = %s AND l.channel = %s AND l.created_at = %s
+              AND l.owner_id IS NULL
+              AND ((h.kind = 'm' AND l.mobile_key = h.key)
+                   OR (h.kind = 'e' AND l.email_key = h.key)
+                   OR (h.kind = 'c' AND l.company_key = h.key))
+            RETURNING l.id, l.owner_id
+            """,
+            [_array_literal(kinds), _array_literal(keys), _array_literal(owners),
+             _array_literal(customers), now, pool.pk, channel, now],
+        )
+        assigned = cursor.fetchall()
+    LeadEvent.objects.bulk_create(
+        LeadEvent(lead_id=pk, kind=LeadEvent.Kind.ASSIGNED, actor_id=actor_id,
+                  to_owner_id=owner_id, from_pool=pool, to_pool=pool, reason="collision",
+                  created_at=now)
+        for pk, owner_id in assigned)
+    refresh_due(LEADS, ids=[pk for pk, _owner in assigned])
+
+
 def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
-                 counts: ImportCounts):
+                 counts: ImportCounts, policy: str = "refuse"):
+    """Write one batch. Rows that are already leads are skipped or merged (the job's
+    choice; under the ``pool`` policy they enter the pool flagged); rows that are already
+    customers or contacts follow the channel's collision policy (``leads.collision``)."""
     if not candidates:
         return
     now = timezone.now()
     actor_id = actor.pk if actor is not None else None
     with transaction.atomic():
         existing = _existing(candidates, channel)
-        new, merged = [], {}
+        fresh = [row for row in candidates
+                 if not any(k in existing for k in row.keys)]
+        known = _customer_hits(fresh)
+        new, merged, attach = [], {}, []
         for row in candidates:
             hit = next((existing[k] for k in row.keys if k in existing), None)
-            if hit is None:
+            owner_key = next((k for k in _customer_keys(row) if k in known), None)
+            if hit is None and owner_key is not None:
+                owner_id, customer_id = known[owner_key]
+                if policy == "refuse":
+                    counts.skipped += 1
+                    counts.rejects.append((row.line, _("Already a customer or contact in "
+                                                       "LeadPool: skipped."), {}))
+                    continue
+                if policy == "attach" and owner_id is not None:
+                    attach.append((row, owner_key, owner_id, customer_id))
+                else:
+                    row.attributes["_possible_duplicates"] = [
+                        {"kind": "customer", "id": customer_id, "on": owner_key[0]}]
+                new.append(row)
+            elif hit is not None and policy == "pool" and not (
+                    row.values.get("external_id") and hit.external_id ==
+                    row.values.get("external_id") and hit.channel == channel):
+                row.attributes["_possible_duplicates"] = [{"kind": "lead", "id": hit.pk}]
+                new.append(row)
+            elif hit is None:
                 new.append(row)
             elif merge:
                 for name in TARGET_FIELDS:
@@ -367,6 +497,8 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
                                        % {"id": hit.pk}, {}))
         if new:
             _insert_new(new, pool=pool, channel=channel, actor_id=actor_id, now=now)
+        if attach:
+            _attach_new(attach, pool=pool, channel=channel, actor_id=actor_id, now=now)
         if merged:
             Lead.objects.bulk_update(list(merged.values()),
                                      [*TARGET_FIELDS, "attributes", "mobile_key", "email_key",

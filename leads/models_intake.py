@@ -13,6 +13,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class CollisionPolicy(models.TextChoices):
+    """What intake does with a lead that collides with an existing lead, customer or contact."""
+
+    REFUSE = "refuse", _("Refuse the new lead")
+    ATTACH = "attach", _("Attach it to the existing owner")
+    POOL = "pool", _("Route it to the pool")
+
+
 class ChannelToken(models.Model):
     """The secret one channel (web form, mini-program, ads, ...) uses to push leads to us.
 
@@ -27,6 +35,14 @@ class ChannelToken(models.Model):
     pool = models.ForeignKey("leads.LeadPool", on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("target pool"))
     is_active = models.BooleanField(_("active"), default=True)
+    collision_policy = models.CharField(
+        _("when a duplicate is found"), max_length=8, choices=CollisionPolicy.choices,
+        default=CollisionPolicy.ATTACH,
+        help_text=_("What a lead from this channel does when its phone, e-mail or company "
+                    "already belongs to a lead, customer or contact: refuse it, attach it to "
+                    "the existing owner, or send it to the pool. Manual entry and file "
+                    "import of the same channel code follow the same policy."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 

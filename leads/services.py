@@ -429,30 +429,83 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
         raise LeadActionRefused(_("A lead needs a name."), "invalid")
     if not any((data.get(f) or "").strip() for f in ("mobile", "phone", "email", "wechat")):
         raise LeadActionRefused(_("Give at least one way to reach the lead."), "invalid")
-    hits = duplicate_hits(mobile=data.get("mobile", ""), email=data.get("email", ""),
-                          company=data.get("company", ""))
-    if hits:
-        raise DuplicateLead(hits)
+    from . import collision
+
+    contact_data = {"mobile": data.get("mobile", ""), "email": data.get("email", ""),
+                    "company": data.get("company", "")}
+    hits = duplicate_hits(**contact_data)
+    others = collision.customer_collisions(collision.keys_of(**contact_data))
+    policy = collision.policy_for(data.get("channel") or "manual", "manual")
+    attach_to = None
+    attributes = dict(attributes or {})
+    if hits or others:
+        if policy == collision.CollisionPolicy.REFUSE:
+            raise DuplicateLead(hits) if hits else DuplicateRecord(others)
+        if policy == collision.CollisionPolicy.ATTACH:
+            if hits:
+                return _touch_existing(hits[0].lead, data, actor)
+            attach_to = next((c for c in others if c.owner_id), None)
+        if attach_to is None:
+            take_ownership = False
+            attributes["_possible_duplicates"] = [
+                {"kind": c.kind, "id": c.record_id, "on": c.matched_on}
+                for c in [*(collision.Collision("lead", h.lead.pk, h.lead.name, h.lead.owner_id,
+                                                h.matched_on) for h in hits), *others]]
     with transaction.atomic():
-        if take_ownership:
-            _lock_owner(actor.pk)
-            _check_caps(actor.pk, pool, adding=1, claiming=False, who=_("You"))
+        owner_id = attach_to.owner_id if attach_to else (actor.pk if take_ownership else None)
+        if owner_id:
+            _lock_owner(owner_id)
+            _check_caps(owner_id, pool, adding=1, claiming=False,
+                        who=_("You") if owner_id == actor.pk else _display_id(owner_id))
         now = timezone.now()
-        lead = Lead(pool=pool, created_by=actor, created_at=now,
-                    attributes=attributes or {},
+        lead = Lead(pool=pool, created_by=actor, created_at=now, attributes=attributes,
                     **{f: (data.get(f) or "").strip() for f in LEAD_FIELDS})
-        if take_ownership:
-            lead.owner, lead.status, lead.assigned_at = actor, Lead.Status.ASSIGNED, now
+        if owner_id:
+            lead.owner_id, lead.status, lead.assigned_at = owner_id, Lead.Status.ASSIGNED, now
+        if attach_to is not None:
+            lead.customer_id = attach_to.customer_id
         lead.refresh_keys()
         lead.save()
         LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor,
-                                 to_owner=lead.owner, to_pool=pool, created_at=now,
-                                 reason=lead.channel)
-        if take_ownership:
+                                 to_owner_id=owner_id if attach_to is None else None,
+                                 to_pool=pool, created_at=now, reason=lead.channel)
+        if attach_to is not None:
+            LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.ASSIGNED, actor=actor,
+                                     to_owner_id=owner_id, from_pool=pool, to_pool=pool,
+                                     reason="collision", created_at=now)
+        if owner_id:
             _start_clocks([lead.pk])
         else:
             transaction.on_commit(lambda: circulation.schedule_arrivals([pool.pk]))
     return lead
+
+
+def _display_id(user_id: int) -> str:
+    return _display(get_user_model()(pk=user_id))
+
+
+def _touch_existing(lead: Lead, data: dict, actor) -> Lead:
+    """Attach a re-entered person to the lead that already holds them (a touchpoint)."""
+    from .models import Touchpoint
+
+    Touchpoint.objects.create(lead=lead, channel=(data.get("channel") or "manual"),
+                              payload={k: v for k, v in data.items() if isinstance(v, str)})
+    lead.attached = True
+    return lead
+
+
+class DuplicateRecord(LeadActionRefused):
+    """Entering a lead whose person or company is already a customer or contact."""
+
+    def __init__(self, collisions):
+        self.collisions = collisions
+        first = collisions[0]
+        if first.owner_id:
+            message = _("This person or company is already a customer of %(team)s.") % {
+                "team": owner_team_name(first.owner_id)}
+        else:
+            message = _("This person or company is already a customer.")
+        super().__init__(message, "duplicate")
 
 
 class DuplicateLead(LeadActionRefused):

@@ -285,7 +285,15 @@ def lead_new(request):
         except services.LeadActionRefused as refused:
             form.add_error(None, refused.message)
         else:
-            messages.success(request, _("Lead saved."))
+            if getattr(lead, "attached", False):
+                messages.info(request, _("Already known: recorded as a new touchpoint of the "
+                                         "existing lead."))
+            elif lead.owner_id and lead.owner_id != request.user.pk:
+                messages.info(request, _("Already a customer of %(team)s: the lead went to "
+                                         "its owner.")
+                              % {"team": services.owner_team_name(lead.owner_id)})
+            else:
+                messages.success(request, _("Lead saved."))
             if lead.owner_id == request.user.pk:
                 return redirect("lead_detail", pk=lead.pk)
             return redirect("lead_new")

@@ -7,3 +7,15 @@ class OpportunitiesConfig(AppConfig):
 
     name = "opportunities"
     verbose_name = _("Opportunities")
+
+    def ready(self) -> None:
+        # Registers the departure handover step of customers, contacts and opportunities.
+        from auditlog.registry import auditlog
+
+        from . import models, services_customers  # noqa: F401
+
+        auditlog.register(models.Customer, exclude_fields=["updated_at", "graded_at",
+                                                           "signed_amount_12m", "grade"])
+        auditlog.register(models.Contact)
+        auditlog.register(models.CustomerContact)
+        auditlog.register(models.ContactMethod, mask_fields=["value", "value_key"])

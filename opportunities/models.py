@@ -140,7 +140,12 @@ class ContactMethod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.value}"
+        # Masked: a string form ends up in admin headers and audit entries.
+        from crm_site.lib.masking import mask
+
+        kind = "email" if self.kind == self.Kind.EMAIL else (
+            "phone" if self.kind in (self.Kind.MOBILE, self.Kind.PHONE) else "address")
+        return f"{self.get_kind_display()}: {mask(self.value, kind)}"
 
 
 class Opportunity(Circulating):

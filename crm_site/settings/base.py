@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -211,7 +212,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
+    "opportunities-grade-customers": {
+        "task": "opportunities.grade_customers",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 3 * 3600},
+    },
 }
+
+# Customer grading (opportunities.services_customers.customers_grade): the least amount
+# signed in the last 12 months that earns each grade (an admin may override each one with
+# ``min_amount`` in the extra of the customer-grade dictionary), where the amount comes
+# from (a registered source: won opportunities until orders exist), and how many key
+# customers one rep may star.
+CUSTOMER_GRADE_THRESHOLDS = {"A": 1_000_000, "B": 100_000, "C": 0}
+CUSTOMER_GRADE_SOURCE = env("CUSTOMER_GRADE_SOURCE", default="won_opportunities")
+CUSTOMER_STAR_CAP = env.int("CUSTOMER_STAR_CAP", default=20)
 
 # --- E-mail ----------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/email/#obtaining-an-instance-of-an-email-backend

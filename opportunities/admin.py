@@ -1,0 +1,98 @@
+"""Admin for customers and contacts. Contact methods are masked here as on the pages."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from crm_site.lib.admin import ViewerAwareAdminMixin
+from crm_site.lib.masking import can_unmask, mask_for
+
+from .models import Contact, ContactMethod, Customer, CustomerContact
+from .selectors_customers import METHOD_MASK
+
+
+class CustomerContactInline(admin.TabularInline):
+    model = CustomerContact
+    extra = 0
+    fields = ["contact", "role", "is_primary"]
+    raw_id_fields = ["contact"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    """Customers for support staff; merges and transfers go through the workbench."""
+
+    list_display = ["pk", "name", "grade", "is_starred", "owner", "region", "industry",
+                    "merged_into", "created_at"]
+    list_filter = ["grade", "is_starred", "region", "industry"]
+    search_fields = ["name", "external_id", "name_key"]
+    list_select_related = ["owner", "merged_into"]
+    show_full_result_count = False
+    raw_id_fields = ["owner", "merged_into", "created_by"]
+    readonly_fields = ["grade", "graded_at", "signed_amount_12m", "merged_into", "created_at",
+                       "created_by"]
+    inlines = [CustomerContactInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ContactMethodInline(ViewerAwareAdminMixin, admin.TabularInline):
+    model = ContactMethod
+    extra = 0
+
+    def get_fields(self, request, obj=None):
+        if can_unmask(request.user, "detail"):
+            return ["kind", "value", "is_primary"]
+        return ["kind", "masked_value", "is_primary"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if can_unmask(request.user, "detail"):
+            return []
+        return ["kind", "masked_value", "is_primary"]
+
+    def has_add_permission(self, request, obj=None):
+        return can_unmask(request.user, "detail")
+
+    def has_delete_permission(self, request, obj=None):
+        return can_unmask(request.user, "detail")
+
+    @admin.display(description=_("value"))
+    def masked_value(self, obj):
+        return mask_for(None, obj.value, METHOD_MASK.get(obj.kind, "address"), "detail")
+
+
+@admin.register(Contact)
+class ContactAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "name", "title", "primary_method", "merged_into", "created_at"]
+    search_fields = ["name", "external_id"]
+    raw_id_fields = ["merged_into", "created_by"]
+    readonly_fields = ["merged_into", "created_at", "created_by"]
+    show_full_result_count = False
+    inlines = [ContactMethodInline]
+
+    def save_formset(self, request, form, formset, change):
+        from .services_customers import method_key
+
+        for method in formset.save(commit=False):
+            method.value_key = method_key(method.kind, method.value)
+            method.save()
+        for method in formset.deleted_objects:
+            method.delete()
+        formset.save_m2m()
+
+    def get_queryset(self, request):
+        from django.db.models import Prefetch
+
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("methods", queryset=ContactMethod.objects.order_by("-is_primary", "pk")))
+
+    @admin.display(description=_("primary contact method"))
+    def primary_method(self, obj):
+        method = next(iter(obj.methods.all()), None)
+        if method is None:
+            return "—"
+        return mask_for(self.viewer, method.value, METHOD_MASK.get(method.kind, "address"),
+                        "list")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
