@@ -29,6 +29,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("api/leads/ingest/", lead_api.ingest, name="lead_ingest"),
     path("notifications/", include("notifications.urls")),
+    path("opportunities/", include("opportunities.urls_pipeline")),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

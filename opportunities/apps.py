@@ -7,3 +7,12 @@ class OpportunitiesConfig(AppConfig):
 
     name = "opportunities"
     verbose_name = _("Opportunities")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from . import models, weights  # noqa: F401  (registers the win_rate weight source)
+
+        auditlog.register(models.Opportunity,
+                          exclude_fields=["version", "recycle_due_at", "recycle_warn_at",
+                                          "recycle_rule", "pooled_at", "stage_changed_at"])

@@ -32,6 +32,7 @@ class Entry(models.TextChoices):
     TEAM_LEADS = "team_leads", _("Team leads")
     ADMIN = "admin", _("Administration")
     RULES = "rules", _("Pool rules")
+    OPPORTUNITIES = "opportunities", _("Opportunities")
 
 
 class Operation(models.TextChoices):
@@ -73,6 +74,7 @@ NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
     (Entry.WORKBENCH, "workbench", "bi-briefcase", None),
     (Entry.LEADS, "lead_list", "bi-person-lines-fill", None),
     (Entry.POOL, "pool_list", "bi-water", None),
+    (Entry.OPPORTUNITIES, "pipeline_board", "bi-kanban", None),
     (Entry.MANAGER_HOME, "manager_home", "bi-people", MENU_TEAM),
     (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right", MENU_TEAM),
     (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone", None),
