@@ -94,7 +94,7 @@ def seed_pipeline(count: int = 48, *, engine: bool = True) -> dict:
                 created_at=now - timedelta(days=rng.randrange(30, 200))))
         Customer.objects.bulk_create(customers)
         contacts, methods, links = [], [], []
-        for number, customer in enumerate(customers):
+        for customer in customers:
             contacts.append(Contact(name=rng.choice(CONTACTS), title="采购经理",
                                     created_at=customer.created_at))
         Contact.objects.bulk_create(contacts)
@@ -118,9 +118,9 @@ def seed_pipeline(count: int = 48, *, engine: bool = True) -> dict:
             if in_pool:
                 path = open_stages[:1]
             elif roll < 0.15 and won:
-                path = open_stages[:rng.randrange(2, len(open_stages) + 1)] + [won]
+                path = [*open_stages[:rng.randrange(2, len(open_stages) + 1)], won]
             elif roll < 0.27 and lost:
-                path = open_stages[:rng.randrange(1, len(open_stages) + 1)] + [lost]
+                path = [*open_stages[:rng.randrange(1, len(open_stages) + 1)], lost]
             else:
                 path = open_stages[:rng.randrange(1, len(open_stages) + 1)]
             final = path[-1]

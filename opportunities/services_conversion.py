@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from auditlog.models import LogEntry
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,7 +58,8 @@ def customer_search(*, user, query: str, limit: int = 10) -> list[Customer]:
     if len(query) < 1:
         return []
     key = normalize_company(query)
-    return list(customers_in_scope(user).filter(name_key__contains=key)
+    matches = Q(name__icontains=query) | (Q(name_key__contains=key) if key else Q(pk__in=[]))
+    return list(customers_in_scope(user).filter(matches)
                 .select_related("owner__employee").order_by("name", "pk")[:limit])
 
 

@@ -34,8 +34,8 @@ def make_opportunity(*, owner=None, pool=None, stage: str = "prospecting",
                      amount: int = 100_000, mobile: str | None = None, **fields) -> Opportunity:
     """An opportunity with its customer, contact (with a mobile) and first stage change."""
     number = next(_numbers)
-    customer = Customer.objects.create(name=fields.pop("customer_name", f"测试客户{number}有限公司"),
-                                       owner=owner)
+    name = fields.pop("customer_name", f"测试客户{number}有限公司")
+    customer = Customer.objects.create(name=name, owner=owner)
     contact = Contact.objects.create(name=f"联系人{number}")
     ContactMethod.objects.create(contact=contact, kind=ContactMethod.Kind.MOBILE,
                                  value=mobile or f"1380000{number:04d}", is_primary=True)

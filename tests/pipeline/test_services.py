@@ -74,10 +74,10 @@ def test_conversion_creates_customer_contact_opportunity_and_keeps_the_link(
 
 
 def test_conversion_links_an_existing_customer_in_scope_only(lead_pool, wangfang, zhangwei):
-    mine = Customer.objects.create(name="杭州云栖数据科技有限公司", name_key="杭州云栖数据科技有限公司",
-                                   owner=wangfang)
-    theirs = Customer.objects.create(name="杭州云栖数据科技二公司", name_key="杭州云栖数据科技二公司",
-                                     owner=zhangwei)
+    mine = Customer.objects.create(name="杭州云栖数据科技有限公司",
+                                   name_key="杭州云栖数据科技有限公司", owner=wangfang)
+    theirs = Customer.objects.create(name="杭州云栖数据科技二公司",
+                                     name_key="杭州云栖数据科技二公司", owner=zhangwei)
     assert [c.pk for c in services_conversion.customer_search(user=wangfang,
                                                               query="云栖")] == [mine.pk]
     lead = make_lead(lead_pool, owner=wangfang)
