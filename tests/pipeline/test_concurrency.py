@@ -8,6 +8,7 @@ starts where the previous one ended, and there is one change per successful move
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -45,7 +46,7 @@ def _assert_history_chain(opportunity_id: int, moves: int) -> None:
     changes = list(OpportunityStageChange.objects.filter(opportunity_id=opportunity_id)
                    .order_by("changed_at", "pk").values_list("from_stage", "to_stage"))
     assert len(changes) == moves + 1  # the creation plus one per successful move
-    for before, after in zip(changes, changes[1:], strict=False):
+    for before, after in itertools.pairwise(changes):
         assert after[0] == before[1], f"history broken between {before} and {after}"
     final = Opportunity.objects.get(pk=opportunity_id)
     assert changes[-1][1] == final.stage and final.version == moves + 1
