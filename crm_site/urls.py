@@ -34,6 +34,7 @@ urlpatterns = [
     path("imports/", include("opportunities.urls_importing")),
     path("customers/", include(customer_urls.customer_patterns)),
     path("contacts/", include(customer_urls.contact_patterns)),
+    path("opportunities/", include("opportunities.urls_pipeline")),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

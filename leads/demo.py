@@ -72,8 +72,11 @@ def seed_demo(count: int = 320, *, engine: bool = True) -> dict:
     qualifying = None
     if engine:
         qualifying = _configure_engine(master, pools)
+    from opportunities.demo_pipeline import seed_pipeline
+
+    pipeline = seed_pipeline(engine=engine)
     if Lead.objects.filter(external_id__startswith="demo-").exists():
-        return {"leads": 0}
+        return {"leads": 0, **pipeline}
     User = get_user_model()
     reps = {
         "east": list(User.objects.filter(username__in=["rep_wangfang", "rep_lilei",
@@ -163,7 +166,7 @@ def seed_demo(count: int = 320, *, engine: bool = True) -> dict:
             from .subjects import LEADS
 
             refresh_due(LEADS, ids=[lead.pk for lead in leads if lead.owner_id])
-    return {"leads": len(leads)}
+    return {"leads": len(leads), **pipeline}
 
 
 # Owned East China demo leads (by number) whose last real contact was almost 7 days ago:

@@ -66,7 +66,9 @@ def lead_list(request):
 
 @entry_required(Entry.POOL)
 def pool_list(request):
-    pools = list(pools_for(request.user).order_by("kind", "code"))
+    # Opportunity pools hold opportunities: they have their own page.
+    pools = list(pools_for(request.user).exclude(kind=LeadPool.Kind.OPPORTUNITY)
+                 .order_by("kind", "code"))
     pool = None
     code = request.GET.get("pool")
     if pools:

@@ -9,13 +9,17 @@ class OpportunitiesConfig(AppConfig):
     verbose_name = _("Opportunities")
 
     def ready(self) -> None:
-        # Registers the departure handover step of customers, contacts and opportunities.
+        # Registers the departure handover step of customers, contacts and opportunities
+        # and the win_rate weight source of the rule engine.
         from auditlog.registry import auditlog
 
-        from . import models, services_customers  # noqa: F401
+        from . import models, services_customers, weights  # noqa: F401
 
         auditlog.register(models.Customer, exclude_fields=["updated_at", "graded_at",
                                                            "signed_amount_12m", "grade"])
         auditlog.register(models.Contact)
         auditlog.register(models.CustomerContact)
         auditlog.register(models.ContactMethod, mask_fields=["value", "value_key"])
+        auditlog.register(models.Opportunity,
+                          exclude_fields=["version", "recycle_due_at", "recycle_warn_at",
+                                          "recycle_rule", "pooled_at", "stage_changed_at"])

@@ -33,6 +33,7 @@ class Entry(models.TextChoices):
     ADMIN = "admin", _("Administration")
     RULES = "rules", _("Pool rules")
     CUSTOMERS = "customers", _("Customers")
+    OPPORTUNITIES = "opportunities", _("Opportunities")
 
 
 class Operation(models.TextChoices):
@@ -75,6 +76,7 @@ NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
     (Entry.LEADS, "lead_list", "bi-person-lines-fill", None),
     (Entry.POOL, "pool_list", "bi-water", None),
     (Entry.CUSTOMERS, "customer_list", "bi-building", None),
+    (Entry.OPPORTUNITIES, "pipeline_board", "bi-kanban", None),
     (Entry.MANAGER_HOME, "manager_home", "bi-people", MENU_TEAM),
     (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right", MENU_TEAM),
     (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone", None),
