@@ -138,3 +138,12 @@ def test_three_sweeps_at_once_send_each_reminder_exactly_once(demo_org):
     assert not FollowUp.objects.filter(reminded_at__isnull=True).exists()
     per_rep = {rep.pk: Notification.objects.filter(recipient=rep).count() for rep in reps}
     assert per_rep == {rep.pk: 100 for rep in reps}
+
+
+@pytest.mark.django_db
+def test_names_with_quotes_and_backslashes_reach_the_bell_intact(pool, wangfang):
+    name = 'Zhang "Boss" \\ 张{总},'
+    plan("lead", make_lead(pool, owner=wangfang, name=name), wangfang)
+    assert reminder_sweep().notified == 1
+    with translation.override("en"):
+        assert f"lead “{name}”" in Notification.objects.get(recipient=wangfang).text
