@@ -147,3 +147,15 @@ def test_names_with_quotes_and_backslashes_reach_the_bell_intact(pool, wangfang)
     assert reminder_sweep().notified == 1
     with translation.override("en"):
         assert f"lead “{name}”" in Notification.objects.get(recipient=wangfang).text
+
+
+@pytest.mark.django_db
+def test_an_opted_in_owner_also_gets_the_reminder_by_email(pool, wangfang, mailoutbox):
+    from notifications.services import email_sweep, set_email_enabled
+
+    set_email_enabled(user=wangfang, enabled=True)
+    plan("customer", make_customer(wangfang, name="宁波港务"), wangfang)
+    reminder_sweep()
+    assert email_sweep() == 1
+    assert len(mailoutbox) == 1 and "宁波港务" in mailoutbox[0].subject
+    assert mailoutbox[0].to == [wangfang.email]
