@@ -101,6 +101,7 @@ def followup_record(*, subject: str, record_id: int, user, kind: str, outcome: s
         record = _locked(target, record_id)
         if record is None or record.owner_id != user.pk or not _is_open(target, record):
             raise LeadActionRefused(str(_NOT_OWNER[target.code]), "not_owner")
+        now = timezone.now()  # after the lock: follow-ups of one record in lock order
         pool = getattr(record, "pool", None)
         qualifies = _qualifies(pool, kind=kind, outcome=outcome, content=content)
         FollowUp.objects.filter(target.plans_q(record.pk), plan_open=True).update(

@@ -159,3 +159,36 @@ def test_an_opted_in_owner_also_gets_the_reminder_by_email(pool, wangfang, mailo
     assert email_sweep() == 1
     assert len(mailoutbox) == 1 and "宁波港务" in mailoutbox[0].subject
     assert mailoutbox[0].to == [wangfang.email]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_followups_at_once_on_one_record_leave_exactly_one_open_plan(demo_org):
+    from leads.models import LeadPool
+    from orgs.models import OrgUnit
+
+    master = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
+    pool = LeadPool.objects.create(code="race2", name="并发池二", parent=master,
+                                   org_unit=OrgUnit.objects.get(code="east"))
+    rep = user("rep_wangfang")
+    opportunity = make_opportunity(rep)
+    lead = make_lead(pool, owner=rep)
+    soon = timezone.now() + timedelta(days=1)
+
+    def write(subject, pk, n):
+        return lambda: followup_record(subject=subject, record_id=pk, user=user(rep.username),
+                                       kind="call", outcome="connected",
+                                       content=f"第{n}次同时跟进",
+                                       next_at=soon + timedelta(minutes=n))
+
+    errors = _run_in_threads([write("lead", lead.pk, n) for n in range(4)]
+                             + [write("opportunity", opportunity.pk, n) for n in range(4)])
+    assert not errors
+    for field, pk in (("lead_id", lead.pk), ("opportunity_id", opportunity.pk)):
+        followups = FollowUp.objects.filter(**{field: pk})
+        assert followups.count() == 4
+        open_plans = list(followups.filter(plan_open=True))
+        assert len(open_plans) == 1
+        # The open plan is the last one written, and the record shows its time.
+        assert open_plans[0].pk == followups.order_by("-pk").first().pk
+    lead.refresh_from_db()
+    assert lead.next_followup_at == FollowUp.objects.get(lead=lead, plan_open=True).next_at
