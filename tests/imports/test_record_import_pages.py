@@ -66,3 +66,15 @@ def test_a_file_that_cannot_be_read_is_refused_on_the_form(demo_org, login, clie
                                          "file": SimpleUploadedFile("a.pdf", b"%PDF")})
     assert response.status_code == 200 and "is-invalid" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_someone_elses_import_report_is_a_404(demo_org, login, client,
+                                              django_capture_on_commit_callbacks):
+    login("director")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, "products", PRODUCTS)
+    job = ImportJob.objects.get()
+    client.logout()
+    login("mgr_shanghai")
+    assert client.get(f"/leads/import/{job.pk}/").status_code == 404
+    assert client.get(f"/leads/import/{job.pk}/rejected.csv").status_code == 404
