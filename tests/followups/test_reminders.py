@@ -192,3 +192,17 @@ def test_two_followups_at_once_on_one_record_leave_exactly_one_open_plan(demo_or
         assert open_plans[0].pk == followups.order_by("-pk").first().pk
     lead.refresh_from_db()
     assert lead.next_followup_at == FollowUp.objects.get(lead=lead, plan_open=True).next_at
+
+
+@pytest.mark.django_db
+def test_the_beat_runs_the_sweep_every_minute_as_a_task(pool, wangfang):
+    from django.conf import settings
+
+    from leads import tasks
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values()
+                 if e["task"] == "leads.reminder_sweep")
+    assert entry["schedule"] == timedelta(minutes=1)
+    plan("lead", make_lead(pool, owner=wangfang), wangfang)
+    assert tasks.reminder_sweep.delay().get() == {"reminded": 1, "closed": 0, "notified": 1}
+    assert tasks.reminder_sweep.delay().get() == {"reminded": 0, "closed": 0, "notified": 0}
