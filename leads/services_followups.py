@@ -237,11 +237,3 @@ def reminder_sweep(*, now: datetime | None = None, batch: int = REMINDER_BATCH,
         if len(rows) < batch:
             break
     return report
-
-
-def due_reminders_count(*, now: datetime | None = None) -> int:
-    """How many plans wait for their reminder (over the sweep's partial index)."""
-    return FollowUp.objects.filter(plan_open=True, reminded_at__isnull=True,
-                                   next_at__lte=now or timezone.now()).count()
-
-
