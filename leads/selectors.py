@@ -193,19 +193,18 @@ def lead_followups(lead: Lead) -> list[FollowUp]:
 
 
 def workbench_summary(*, user, limit: int = 8) -> dict:
-    """The rep's day: overdue and due-today follow-ups, and leads assigned but not touched."""
+    """The rep's day in leads: assigned but not touched, about to be recycled, owned.
+
+    (Follow-ups due and overdue span customers and opportunities too:
+    ``selectors_followups.followup_agenda``.)
+    """
     from datetime import timedelta
 
     from django.utils import timezone
 
     now = timezone.now()
-    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
     mine = Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES).select_related("pool")
     return {
-        "overdue": list(mine.filter(next_followup_at__lt=now).order_by("next_followup_at")[:limit]),
-        "due_today": list(mine.filter(next_followup_at__gte=now,
-                                      next_followup_at__lte=end_of_day)
-                          .order_by("next_followup_at")[:limit]),
         "untouched": list(mine.filter(status=Lead.Status.ASSIGNED,
                                       assigned_at__gte=now - timedelta(days=7))
                           .order_by("-assigned_at")[:limit]),
