@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
@@ -141,7 +142,7 @@ def opportunity_export(request):
     labels = {s.code: s.label for s in stage_dictionary.stages(include_inactive=True)}
     reasons = dict(stage_dictionary.lost_reasons())
     header = [_("Opportunity"), _("Customer"), _("Contact"), _("Mobile"), _("Owner"),
-              _("Type"), _("Amount"), _("Stage"), _("Status"), _("Lost reason"),
+              pgettext("opportunity", "Type"), _("Amount"), _("Stage"), _("Status"), _("Lost reason"),
               _("Expected close"), _("Created")]
 
     def rows():
