@@ -142,8 +142,8 @@ def opportunity_export(request):
     labels = {s.code: s.label for s in stage_dictionary.stages(include_inactive=True)}
     reasons = dict(stage_dictionary.lost_reasons())
     header = [_("Opportunity"), _("Customer"), _("Contact"), _("Mobile"), _("Owner"),
-              pgettext("opportunity", "Type"), _("Amount"), _("Stage"), _("Status"), _("Lost reason"),
-              _("Expected close"), _("Created")]
+              pgettext("opportunity", "Type"), _("Amount"), _("Stage"), _("Status"),
+              _("Lost reason"), _("Expected close"), _("Created")]
 
     def rows():
         for row in selectors.export_rows(user=request.user, filters=filters).iterator(

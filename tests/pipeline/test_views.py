@@ -178,8 +178,8 @@ def test_board_totals_and_weighted_totals(demo_org, client_for):
     page = client_for("rep_wangfang").get("/opportunities/board/").content.decode()
     assert 'data-testid="count-proposal">2<' in page
     assert 'data-testid="total-proposal">¥400,000<' in page
-    assert "50% · ¥200,000" in page  # proposal: 50 %
-    assert "75% · ¥150,000" in page  # negotiation: 75 %
+    assert "50% · weighted ¥200,000" in page or "50% · 加权 ¥200,000" in page
+    assert "75% · weighted ¥150,000" in page or "75% · 加权 ¥150,000" in page
 
 
 def test_board_pages_cards_per_column(demo_org, client_for):
