@@ -229,7 +229,8 @@ def _cards_queryset(user, filters: Filters):
             .annotate(mobile=_primary_mobile()).values(*_CARD_FIELDS))
 
 
-def board(*, user, filters: Filters, size: int = CARDS_PER_COLUMN) -> list[Column]:
+def board(*, user, filters: Filters, size: int = CARDS_PER_COLUMN,
+          cards: bool = True) -> list[Column]:
     """The columns of the user's board, in dictionary order, with their first cards.
 
     Three queries whatever the data size: the stage dictionary, one aggregate (count and
@@ -248,7 +249,7 @@ def board(*, user, filters: Filters, size: int = CARDS_PER_COLUMN) -> list[Colum
         if stage in columns:
             columns[stage].count, columns[stage].total = n, total or Decimal("0")
     wanted = [code for code, column in columns.items() if column.count]
-    if wanted:
+    if wanted and cards:
         base = _cards_queryset(user, filters)
         parts = [base.filter(stage=code).order_by("-pk")[:size + 1] for code in wanted]
         query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]

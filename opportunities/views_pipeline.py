@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -63,6 +64,17 @@ def pipeline_board(request):
     if request.htmx and request.GET.get("fragment") == "board":
         template += "#board"
     return _vary(render(request, template, _board_context(request, filters)))
+
+
+@login_required
+def pipeline_summary(request):
+    """The workbench card: my (or my team's) pipeline by stage, loaded by htmx."""
+    if not rights_for(request.user).opens(Entry.OPPORTUNITIES):
+        return HttpResponse("")
+    columns = selectors.board(user=request.user, filters=selectors.Filters(), cards=False)
+    return render(request, "opportunities/pipeline_summary.html", {
+        "columns": columns, "total": sum(c.total for c in columns if not c.stage.closed),
+        "weighted": sum(c.weighted for c in columns if not c.stage.closed)})
 
 
 @entry_required(Entry.OPPORTUNITIES)

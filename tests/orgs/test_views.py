@@ -35,11 +35,11 @@ def directory_rows(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("username", "entries"),
     [
-        ("rep_wangfang", {Entry.WORKBENCH, Entry.LEADS, Entry.POOL}),
+        ("rep_wangfang", {Entry.WORKBENCH, Entry.LEADS, Entry.POOL, Entry.OPPORTUNITIES}),
         ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
-                          Entry.POOL, Entry.TEAM_LEADS, Entry.RULES}),
+                          Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.OPPORTUNITIES}),
         ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
-                      Entry.POOL, Entry.TEAM_LEADS, Entry.RULES}),
+                      Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.OPPORTUNITIES}),
         ("qa_hemei", {Entry.QA_HOME, Entry.TEAM}),
         ("marketing", {Entry.MARKETING_HOME, Entry.TEAM, Entry.POOL, Entry.RULES}),
         ("admin", set(Entry.values)),

@@ -212,3 +212,17 @@ def test_moving_on_the_board_answers_with_the_refreshed_board(mine, client_for):
     mine.refresh_from_db()
     assert (mine.stage, mine.version) == ("negotiation", 2)
     assert Opportunity.objects.get(pk=mine.pk).stage_changes.count() == 2
+
+
+def test_workbench_pipeline_summary_and_the_rules_page_of_an_opportunity_pool(
+        mine, client_for, opp_pool):
+    summary = client_for("rep_wangfang").get("/opportunities/board/summary/").content.decode()
+    assert 'data-testid="summary-count-proposal">1<' in summary
+    assert client_for("qa_hemei").get("/opportunities/board/summary/").content == b""
+    workbench = client_for("rep_wangfang").get("/workbench/").content.decode()
+    assert "/opportunities/board/summary/" in workbench
+    # The opportunity pool is configured on the same rules page as lead pools.
+    rules = client_for("director").get(f"/leads/rules/{opp_pool.code}/")
+    assert rules.status_code == 200
+    # Lead pages do not list opportunity pools.
+    assert opp_pool.code not in client_for("rep_wangfang").get("/leads/pool/").content.decode()
