@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from crm_site.lib.keyset import Page, keyset_page
 from crm_site.lib.masking import mask
@@ -29,6 +30,7 @@ from . import stages as stage_dictionary
 from .models import ContactMethod, Opportunity, OpportunityEvent, OpportunityStageChange
 
 CARDS_PER_COLUMN = 20
+_DETAIL_PREFIX = "/opportunities/"
 
 
 def _primary_mobile():
@@ -178,6 +180,9 @@ def export_rows(*, user, filters: Filters) -> QuerySet:
 
 @dataclass
 class Card:
+    """One card of the board, with its text ready to print (a board prints ~120 of them:
+    no per-card URL reversing or template translation)."""
+
     id: int
     name: str
     customer: str
@@ -191,6 +196,10 @@ class Card:
     in_stage_days: int
     age_days: int
     expected_close: date | None
+    key: str = ""
+    url: str = ""
+    in_stage_label: str = ""
+    amount_label: str = ""
 
 
 @dataclass
@@ -207,19 +216,33 @@ class Column:
 
 
 _CARD_FIELDS = ("pk", "name", "customer__name", "contact__name", "mobile", "amount",
-                "owner__employee__name", "owner__employee__name_en", "owner__username",
-                "version", "stage", "status", "stage_changed_at", "created_at",
+                "owner_id", "version", "stage", "status", "stage_changed_at", "created_at",
                 "expected_close")
 
 
-def _to_card(row: dict, *, clear: bool, english: bool, now) -> Card:
-    owner = ((row["owner__employee__name_en"] if english else "")
-             or row["owner__employee__name"] or row["owner__username"] or "")
-    return Card(id=row["pk"], name=row["name"], customer=row["customer__name"],
+def _owner_names(owner_ids, english: bool) -> dict[int, str]:
+    """Display names of the cards' owners (one query; keeps the card query's joins few —
+    its planning time grows with every join of every column)."""
+    from orgs.models import Employee
+
+    names = {}
+    for user_id, name, name_en in Employee.objects.filter(
+            user_id__in=set(owner_ids)).values_list("user_id", "name", "name_en"):
+        names[user_id] = (name_en if english and name_en else name)
+    return names
+
+
+def _to_card(row: dict, *, clear: bool, english: bool, now, names: dict[int, str]) -> Card:
+    owner = names.get(row["owner_id"], "")
+    days = (now - row["stage_changed_at"]).days
+    return Card(id=row["pk"], key=str(row["pk"]), url=f"{_DETAIL_PREFIX}{row['pk']}/",
+                in_stage_label=ngettext("%(d)s day", "%(d)s days", days) % {"d": days},
+                amount_label=f"{row['amount']:,.0f}",
+                name=row["name"], customer=row["customer__name"],
                 contact=row["contact__name"] or "", mobile=masked(row["mobile"] or "", clear),
                 amount=row["amount"], owner=owner, version=row["version"],
                 stage=row["stage"], status=row["status"],
-                in_stage_days=(now - row["stage_changed_at"]).days,
+                in_stage_days=days,
                 age_days=(now - row["created_at"]).days,
                 expected_close=row["expected_close"])
 
@@ -256,9 +279,12 @@ def board(*, user, filters: Filters, size: int = CARDS_PER_COLUMN,
         clear = can_unmask(user, "list")
         english = (get_language() or "").startswith("en")
         now = timezone.now()
-        for row in query:
+        rows = list(query)
+        names = _owner_names([row["owner_id"] for row in rows], english)
+        for row in rows:
             column = columns[row["stage"]]
-            column.cards.append(_to_card(row, clear=clear, english=english, now=now))
+            column.cards.append(_to_card(row, clear=clear, english=english, now=now,
+                                         names=names))
         for column in columns.values():
             column.cards.sort(key=lambda card: -card.id)
             if len(column.cards) > size:
@@ -281,7 +307,9 @@ def board_column_page(*, user, filters: Filters, stage: str, after: int | None,
     clear = can_unmask(user, "list")
     english = (get_language() or "").startswith("en")
     now = timezone.now()
-    cards = [_to_card(row, clear=clear, english=english, now=now) for row in rows[:size]]
+    names = _owner_names([row["owner_id"] for row in rows], english)
+    cards = [_to_card(row, clear=clear, english=english, now=now, names=names)
+             for row in rows[:size]]
     return cards, (cards[-1].id if len(rows) > size else None)
 
 
