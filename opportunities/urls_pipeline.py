@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
     path("<int:pk>/move/", views.opportunity_move, name="opportunity_move"),
     path("<int:pk>/claim/", views.opportunity_claim, name="opportunity_claim"),
+    path("<int:pk>/extension/", views.opportunity_extension, name="opportunity_extension"),
 ]

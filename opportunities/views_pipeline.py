@@ -23,8 +23,10 @@ from django.views.decorators.http import require_POST
 from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
 from crm_site.lib.masking import can_unmask, mask
+from leads import circulation
 from leads import selectors as lead_selectors
 from leads.permissions import pool_allows
+from leads.subjects import OPPORTUNITIES
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -200,8 +202,26 @@ def opportunity_detail(request, pk: int):
         "in_stage_for": timezone.now() - opportunity.stage_changed_at,
         "recycle_soon": bool(due and due - timezone.now() < timedelta(days=3)),
         "source_leads": list(opportunity.source_leads.only("pk", "name", "company")),
+        "extension": (opportunity.extension_requests.filter(requested_by=request.user).first()
+                      if opportunity.owner_id == request.user.pk else None),
+        "is_owner": opportunity.owner_id == request.user.pk,
     }
     return render(request, "opportunities/opportunity_detail.html", context)
+
+
+@require_POST
+@entry_required(Entry.OPPORTUNITIES)
+def opportunity_extension(request, pk: int):
+    """The owner asks once for more time before the opportunity is recycled."""
+    selectors.opportunity_get(user=request.user, opportunity_id=pk)  # 404 outside reach
+    try:
+        circulation.extension_request(subject=OPPORTUNITIES, record_id=pk, user=request.user,
+                                      reason=request.POST.get("reason", "")[:500])
+    except circulation.ExtensionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Request sent to your manager."))
+    return redirect("opportunity_detail", pk=pk)
 
 
 # --- the opportunity pool ---------------------------------------------------------------------
