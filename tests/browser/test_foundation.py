@@ -15,10 +15,10 @@ from tests.browser.conftest import DESKTOP, PHONE, SMALL_LAPTOP
 pytestmark = pytest.mark.browser
 
 ROLE_ENTRIES = (
-    "workbench", "leads", "pool", "manager_home", "team_leads", "team", "marketing_home",
+    "workbench", "leads", "pool", "opportunities", "manager_home", "team_leads", "team", "marketing_home",
     "qa_home", "rules",
 )
-REP_ENTRIES = ["workbench", "leads", "pool"]
+REP_ENTRIES = ["workbench", "leads", "pool", "opportunities"]
 
 
 def nav_entries(page: Page) -> list[str]:
