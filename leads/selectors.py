@@ -218,7 +218,9 @@ def workbench_summary(*, user, limit: int = 8) -> dict:
 
 def pool_overview(*, user, perm: str = "view_pool_leads") -> list[dict]:
     """Pools the viewer reaches, with how many leads wait in each (one grouped query)."""
-    pools = list(pools_for(user, perm).exclude(kind=LeadPool.Kind.DORMANT)
+    # Opportunity pools hold opportunities, listed on the opportunity pool page.
+    pools = list(pools_for(user, perm).exclude(kind__in=[LeadPool.Kind.DORMANT,
+                                                         LeadPool.Kind.OPPORTUNITY])
                  .order_by("kind", "code"))
     waiting = dict(
         Lead.objects.in_pool().filter(pool__in=pools).values_list("pool")

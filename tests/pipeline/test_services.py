@@ -136,7 +136,7 @@ def test_move_writes_history_counts_progress_and_refuses_a_stale_version(wangfan
     with pytest.raises(Refused) as stale:
         services_pipeline.opportunity_move(opportunity_id=opportunity.pk, user=wangfang,
                                            to_stage="negotiation", version=1)
-    assert stale.value.code == "stale" and "王芳" in stale.value.message
+    assert stale.value.code == "stale" and "Wang Fang" in stale.value.message
     with pytest.raises(Refused) as other:
         services_pipeline.opportunity_move(opportunity_id=opportunity.pk, user=lilei,
                                            to_stage="negotiation", version=2)
@@ -189,7 +189,7 @@ def test_claim_and_assign_from_the_opportunity_pool(opp_pool, wangfang, lilei):
     assert (claimed.owner, claimed.status) == (wangfang, Opportunity.Status.OPEN)
     with pytest.raises(Refused) as taken:
         services_pipeline.opportunity_claim(opportunity_id=first.pk, user=lilei)
-    assert taken.value.code == "taken" and "王芳" in taken.value.message
+    assert taken.value.code == "taken" and "Wang Fang" in taken.value.message
     with pytest.raises(Refused) as forbidden:
         services_pipeline.opportunity_assign(opportunity_ids=[second.pk],
                                              to_user_id=lilei.pk, actor=wangfang)

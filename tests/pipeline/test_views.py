@@ -178,8 +178,8 @@ def test_board_totals_and_weighted_totals(demo_org, client_for):
     page = client_for("rep_wangfang").get("/opportunities/board/").content.decode()
     assert 'data-testid="count-proposal">2<' in page
     assert 'data-testid="total-proposal">¥400,000<' in page
-    assert "50% · ¥200,000" in page  # proposal: 50 %
-    assert "75% · ¥150,000" in page  # negotiation: 75 %
+    assert "50% · weighted ¥200,000" in page or "50% · 加权 ¥200,000" in page
+    assert "75% · weighted ¥150,000" in page or "75% · 加权 ¥150,000" in page
 
 
 def test_board_pages_cards_per_column(demo_org, client_for):
@@ -212,3 +212,17 @@ def test_moving_on_the_board_answers_with_the_refreshed_board(mine, client_for):
     mine.refresh_from_db()
     assert (mine.stage, mine.version) == ("negotiation", 2)
     assert Opportunity.objects.get(pk=mine.pk).stage_changes.count() == 2
+
+
+def test_workbench_pipeline_summary_and_the_rules_page_of_an_opportunity_pool(
+        mine, client_for, opp_pool):
+    summary = client_for("rep_wangfang").get("/opportunities/board/summary/").content.decode()
+    assert 'data-testid="summary-count-proposal">1<' in summary
+    assert client_for("qa_hemei").get("/opportunities/board/summary/").content == b""
+    workbench = client_for("rep_wangfang").get("/workbench/").content.decode()
+    assert "/opportunities/board/summary/" in workbench
+    # The opportunity pool is configured on the same rules page as lead pools.
+    rules = client_for("director").get(f"/leads/rules/{opp_pool.code}/")
+    assert rules.status_code == 200
+    # Lead pages do not list opportunity pools.
+    assert opp_pool.code not in client_for("rep_wangfang").get("/leads/pool/").content.decode()
