@@ -15,8 +15,8 @@ from tests.browser.conftest import DESKTOP, PHONE, SMALL_LAPTOP
 pytestmark = pytest.mark.browser
 
 ROLE_ENTRIES = (
-    "workbench", "leads", "pool", "opportunities", "manager_home", "team_leads", "team", "marketing_home",
-    "qa_home", "rules",
+    "workbench", "leads", "pool", "opportunities", "manager_home", "team_leads", "team",
+    "marketing_home", "qa_home", "rules",
 )
 REP_ENTRIES = ["workbench", "leads", "pool", "opportunities"]
 
