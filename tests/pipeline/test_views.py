@@ -226,3 +226,9 @@ def test_workbench_pipeline_summary_and_the_rules_page_of_an_opportunity_pool(
     assert rules.status_code == 200
     # Lead pages do not list opportunity pools.
     assert opp_pool.code not in client_for("rep_wangfang").get("/leads/pool/").content.decode()
+
+
+def test_a_stage_missing_from_the_dictionary_still_shows_on_the_board(demo_org, client_for):
+    make_opportunity(owner=user("rep_wangfang"), stage="engaging", name="导入阶段商机")
+    page = client_for("rep_wangfang").get("/opportunities/board/").content.decode()
+    assert 'data-testid="count-engaging">1<' in page and "导入阶段商机" in page
