@@ -269,8 +269,12 @@ def board(*, user, filters: Filters, size: int = CARDS_PER_COLUMN,
     for stage, n, total in (scoped.order_by().values_list("stage")
                             .annotate(n=Count("*"), total=Sum("amount"))
                             .values_list("stage", "n", "total")):
-        if stage in columns:
-            columns[stage].count, columns[stage].total = n, total or Decimal("0")
+        if stage not in columns:
+            # A stage an admin deactivated, or an imported code the dictionary lacks: its
+            # opportunities stay visible, in a column at the end, until they are moved.
+            columns[stage] = Column(stage=stage_dictionary.Stage(
+                code=stage, label=stage, order=len(columns), probability=0, closed=""))
+        columns[stage].count, columns[stage].total = n, total or Decimal("0")
     wanted = [code for code, column in columns.items() if column.count]
     if wanted and cards:
         base = _cards_queryset(user, filters)

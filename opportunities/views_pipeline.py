@@ -88,10 +88,10 @@ def board_column(request, stage: str):
         user=request.user, filters=filters, stage=stage,
         after=int(after) if after.isdigit() else None)
     found = stage_dictionary.stage_map()
-    if stage not in found:
-        raise Http404
+    column_stage = found.get(stage) or stage_dictionary.Stage(
+        code=stage, label=stage, order=len(found), probability=0, closed="")
     return render(request, "opportunities/pipeline_board.html#more-cards", {
-        "cards": cards, "column": {"stage": found[stage], "next_cursor": next_cursor},
+        "cards": cards, "column": {"stage": column_stage, "next_cursor": next_cursor},
         "stages": list(found.values()), "qs": filters.querystring(),
         "lost_reasons": stage_dictionary.lost_reasons()})
 

@@ -226,3 +226,20 @@ def test_workbench_pipeline_summary_and_the_rules_page_of_an_opportunity_pool(
     assert rules.status_code == 200
     # Lead pages do not list opportunity pools.
     assert opp_pool.code not in client_for("rep_wangfang").get("/leads/pool/").content.decode()
+
+
+def test_a_stage_missing_from_the_dictionary_still_shows_on_the_board(demo_org, client_for):
+    make_opportunity(owner=user("rep_wangfang"), stage="engaging", name="导入阶段商机")
+    page = client_for("rep_wangfang").get("/opportunities/board/").content.decode()
+    assert 'data-testid="count-engaging">1<' in page and "导入阶段商机" in page
+
+
+def test_a_pool_opportunity_page_offers_the_claim_and_masks_contacts(opp_pool, client_for):
+    waiting = make_opportunity(pool=opp_pool, mobile=MOBILE)
+    client = client_for("rep_wangfang")
+    page = client.get(f"/opportunities/{waiting.pk}/").content.decode()
+    assert 'data-testid="claim"' in page
+    assert MASKED in page and MOBILE not in page  # masked until claimed
+    client.post(f"/opportunities/{waiting.pk}/claim/")
+    page = client.get(f"/opportunities/{waiting.pk}/").content.decode()
+    assert MOBILE in page and 'data-testid="claim"' not in page
