@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead, LeadPool
+from opportunities import services_pipeline
 from opportunities.models import Customer, Opportunity
 from orgs.models import OrgUnit
 from tests.leads.conftest import make_lead
@@ -243,3 +244,16 @@ def test_a_pool_opportunity_page_offers_the_claim_and_masks_contacts(opp_pool, c
     client.post(f"/opportunities/{waiting.pk}/claim/")
     page = client.get(f"/opportunities/{waiting.pk}/").content.decode()
     assert MOBILE in page and 'data-testid="claim"' not in page
+
+
+def test_admin_lists_opportunities_with_history_but_changes_nothing_of_ownership(
+        mine, client_for, wangfang):
+    services_pipeline.opportunity_move(opportunity_id=mine.pk, user=wangfang,
+                                       to_stage="qualification", version=mine.version)
+    admin = client_for("admin")
+    listing = admin.get("/admin/opportunities/opportunity/")
+    assert listing.status_code == 200 and mine.name in listing.content.decode()
+    page = admin.get(f"/admin/opportunities/opportunity/{mine.pk}/change/").content.decode()
+    assert "qualification" in page  # the stage history inline
+    assert 'name="owner"' not in page and 'name="stage"' not in page  # read-only here
+    assert admin.get("/admin/opportunities/opportunity/add/").status_code == 403
