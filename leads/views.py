@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,7 +22,7 @@ from orgs.selectors import rights_for
 
 from . import selectors, services
 from .forms import AssignForm, FollowUpForm, LeadForm, ReasonForm, TransferForm
-from .models import FollowUp, Lead, LeadPool, PoolLeadOpen
+from .models import FollowUp, Lead, LeadPool
 from .permissions import pool_allows, pools_for
 
 
@@ -148,24 +147,10 @@ def _detail_context(request, lead: Lead) -> dict:
 
 def _record_pool_open(request, lead: Lead) -> None:
     """Count a pool lead's page view against the pool's daily open limit."""
-    limit = lead.pool.daily_open_limit
-    if limit is None or lead.owner_id is not None:
-        return
-    today = timezone.localdate()
-    # The limit is the pool's: opens of other pools' leads do not use it up.
-    opened = PoolLeadOpen.objects.filter(user=request.user, day=today,
-                                         lead__pool_id=lead.pool_id)
-    if opened.filter(lead=lead).exists():
-        return
-    if opened.count() >= limit:
-        raise PermissionDenied(
-            _("You have opened %(limit)d pool leads today, the most this pool allows. "
-              "Claim a lead to work on it.") % {"limit": limit})
     try:
-        with transaction.atomic():
-            PoolLeadOpen.objects.create(user=request.user, lead=lead, day=today)
-    except IntegrityError:
-        pass
+        services.pool_lead_open(lead=lead, user=request.user)
+    except services.LeadActionRefused as refused:
+        raise PermissionDenied(refused.message) from refused
 
 
 @entry_required(Entry.LEADS, Entry.POOL)
