@@ -34,6 +34,10 @@ class Entry(models.TextChoices):
     RULES = "rules", _("Pool rules")
     CUSTOMERS = "customers", _("Customers")
     OPPORTUNITIES = "opportunities", _("Opportunities")
+    ORDERS = "orders", _("Orders")
+    CONTRACTS = "contracts", _("Contracts")
+    APPROVALS = "approvals", _("Approvals")
+    RECEIVABLES = "receivables", _("Receivables")
 
 
 class Operation(models.TextChoices):
@@ -71,12 +75,17 @@ HOME_PAGES: tuple[tuple[str, str], ...] = (
 # them, so the bar stays one row however many roles someone holds.
 MENU_TEAM = "team"
 MENU_SETTINGS = "settings"
+MENU_DEALS = "deals"
 NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
     (Entry.WORKBENCH, "workbench", "bi-briefcase", None),
     (Entry.LEADS, "lead_list", "bi-person-lines-fill", None),
     (Entry.POOL, "pool_list", "bi-water", None),
     (Entry.CUSTOMERS, "customer_list", "bi-building", None),
     (Entry.OPPORTUNITIES, "pipeline_board", "bi-kanban", None),
+    (Entry.ORDERS, "order_list", "bi-receipt", MENU_DEALS),
+    (Entry.CONTRACTS, "contract_list", "bi-file-earmark-text", MENU_DEALS),
+    (Entry.APPROVALS, "approval_inbox", "bi-patch-check", MENU_DEALS),
+    (Entry.RECEIVABLES, "receivables", "bi-cash-coin", MENU_DEALS),
     (Entry.MANAGER_HOME, "manager_home", "bi-people", MENU_TEAM),
     (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right", MENU_TEAM),
     (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone", None),
@@ -88,4 +97,5 @@ NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
 MENUS: dict[str, tuple[str, str]] = {
     MENU_TEAM: (pgettext_lazy("menu", "Team"), "bi-people"),
     MENU_SETTINGS: (_("Settings"), "bi-gear"),
+    MENU_DEALS: (pgettext_lazy("menu", "Deals"), "bi-receipt"),
 }
