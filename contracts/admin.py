@@ -28,7 +28,7 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = "__all__"
+        fields = ("code", "name", "series", "category", "list_price", "is_active")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -410,6 +410,10 @@ class PaymentInstalment(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.due_on} {self.amount}"
 
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.received
+
 
 class Payment(models.Model):
     """Money received (回款) against one instalment."""

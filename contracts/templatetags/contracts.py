@@ -1,0 +1,13 @@
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("contracts/_renewals_card.html", takes_context=True)
+def renewals_card(context):
+    """The workbench card: my active contracts ending within the renewal window."""
+    from contracts.selectors import renewals_for
+    from contracts.services import renewal_days
+
+    request = context["request"]
+    return {"renewals": renewals_for(user=request.user), "days": renewal_days()}
