@@ -11,3 +11,16 @@ def renewals_card(context):
 
     request = context["request"]
     return {"renewals": renewals_for(user=request.user), "days": renewal_days()}
+
+
+@register.filter
+def money(value) -> str:
+    """A Decimal amount as ``10,086.75``: grouped, two places, no float on the way."""
+    from decimal import Decimal, InvalidOperation
+
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)

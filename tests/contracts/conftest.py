@@ -76,4 +76,4 @@ def make_contract(owner, customer, amount="50000.00", *, days=365, start=None):
                                     amount=Decimal(amount))
 
 
-__all__ = ["io", "PNG", "PDF", "upload", "make_order", "make_contract", "user"]
+__all__ = ["PDF", "PNG", "io", "make_contract", "make_order", "upload", "user"]

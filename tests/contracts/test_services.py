@@ -64,7 +64,7 @@ def test_allocations_never_exceed_either_side(won):
     contract = make_contract(wangfang, won.customer, "50000")
     services.allocation_set(contract_id=contract.pk, order_id=order.pk, amount="30000",
                             user=wangfang)
-    with pytest.raises(services.ActionRefused, match="20,000|20000"):
+    with pytest.raises(services.ActionRefused, match=r"20,000|20000"):
         services.allocation_set(contract_id=contract.pk, order_id=other.pk, amount="25000",
                                 user=wangfang)
     services.allocation_set(contract_id=contract.pk, order_id=other.pk, amount="20000",
@@ -88,7 +88,7 @@ def test_attachments_are_checked_by_extension_size_and_content(won, settings):
     with pytest.raises(ValidationError, match="not an allowed file type"):
         services.attachment_add(contract_id=contract.pk, user=wangfang,
                                 upload=upload("run.exe", b"MZ\x90\x00"))
-    with pytest.raises(ValidationError, match="content of “fake.pdf” is not a PDF"):
+    with pytest.raises(ValidationError, match=r"content of “fake\.pdf” is not a PDF"):
         services.attachment_add(contract_id=contract.pk, user=wangfang,
                                 upload=upload("fake.pdf", b"<html><script>"))
     settings.CONTRACT_ATTACHMENT_MAX_BYTES = 100
@@ -158,7 +158,7 @@ def test_payment_plan_payments_and_statuses(won, django_capture_on_commit_callba
         services.InstalmentInput(today + timedelta(days=30), Decimal("40000"))])
     services.payment_record(instalment_id=second.pk, user=wangfang, amount="10000",
                             received_on=today)
-    with pytest.raises(ValidationError, match="30,000|30000"):
+    with pytest.raises(ValidationError, match=r"30,000|30000"):
         services.payment_record(instalment_id=second.pk, user=wangfang, amount="30000.01",
                                 received_on=today)
     PaymentInstalment.objects.filter(pk=first.pk).update(status="pending")
