@@ -9,7 +9,7 @@ import pytest
 from django.db import close_old_connections
 
 from contracts import services
-from contracts.models import ApprovalBand, ApprovalBandStep, ApprovalStep, ContractOrder, Contract
+from contracts.models import ApprovalBand, ApprovalBandStep, ApprovalStep, Contract, ContractOrder
 
 from .conftest import make_contract, make_order, user
 

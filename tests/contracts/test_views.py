@@ -65,7 +65,7 @@ def test_another_rep_gets_404_everywhere(won, client_for):
     for url in (f"/contracts/orders/{order.pk}/", f"/contracts/{contract.pk}/",
                 f"/contracts/attachments/{attachment.pk}/",
                 f"/contracts/attachments/{attachment.pk}/?inline=1",
-                f"/contracts/orders/new/?opportunity={won.opportunity_ptr_id if hasattr(won, 'opportunity_ptr_id') else won.pk}",
+                f"/contracts/orders/new/?opportunity={won.pk}",
                 f"/contracts/orders/new/?customer={won.customer_id}",
                 f"/contracts/new/?order={order.pk}",
                 f"/contracts/new/?customer={won.customer_id}"):
