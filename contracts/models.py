@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Product(models.Model):
@@ -132,7 +133,7 @@ class Contract(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PENDING_APPROVAL = "pending_approval", _("Pending approval")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("contract", "Active")
         EXPIRED = "expired", _("Expired")
         TERMINATED = "terminated", _("Terminated")
 
