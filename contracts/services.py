@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -666,6 +666,12 @@ def renewal_sweep(*, today: date | None = None, days: int | None = None,
                      % {"number": c.number, "end": c.end_on.isoformat()},
                      next_at=now, plan_open=True, created_at=now)
             for c in due)
+        # The plan shows in the owner's agenda, which reads the customer's next follow-up.
+        from opportunities.models import Customer
+
+        Customer.objects.filter(pk__in={c.customer_id for c in due}).filter(
+            Q(next_followup_at__isnull=True) | Q(next_followup_at__gt=now)
+        ).update(next_followup_at=now)
         messages = [Message(c.owner_id, "contract_renewal",
                             {"number": c.number, "customer": c.customer.name,
                              "end": c.end_on.isoformat()},

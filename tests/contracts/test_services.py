@@ -191,6 +191,8 @@ def test_renewal_sweep_plans_a_follow_up_once_and_expiry_flips(
     assert services.renewal_sweep(today=today) == 0
     plan = FollowUp.objects.get(customer=won.customer)
     assert plan.plan_open and plan.author == wangfang and ending.number in plan.content
+    won.customer.refresh_from_db()
+    assert won.customer.next_followup_at == plan.next_at  # in the owner's agenda
     assert Notification.objects.filter(recipient=wangfang, kind="contract_renewal").count() == 1
     assert services.expiry_sweep(today=today) == 1
     assert Contract.objects.get(pk=old.pk).status == Contract.Status.EXPIRED
