@@ -170,7 +170,8 @@ def order_detail(request, pk: int):
     context = {
         "order": order, "lines": list(order.lines.select_related("product")),
         "allocations": list(order.allocations.select_related("contract")),
-        "instalments": selectors.instalments_of(order=order),
+        "instalments": (instalments := selectors.instalments_of(order=order)),
+        "open_instalments": [i for i in instalments if i.status != "done"],
         "history": selectors.approval_history(order=order),
         "can_edit": _may_edit(request.user, order),
         "plan_form": PlanForm(), "payment_form": PaymentForm(
@@ -274,7 +275,8 @@ def contract_detail(request, pk: int):
         "contract": contract, "allocations": allocations, "allocated": allocated,
         "unallocated": contract.amount - allocated, "open_orders": open_orders,
         "attachments": list(contract.attachments.all()),
-        "instalments": selectors.instalments_of(contract=contract),
+        "instalments": (instalments := selectors.instalments_of(contract=contract)),
+        "open_instalments": [i for i in instalments if i.status != "done"],
         "history": selectors.approval_history(contract=contract),
         "can_edit": _may_edit(request.user, contract),
         "attachment_form": AttachmentForm(), "allocation_form": AllocationForm(),

@@ -161,3 +161,48 @@ def test_manager_approves_from_the_inbox(won, band, client_for):
     assert step.status == "approved" and step.comment == "同意"
     assert contract.number not in manager.get("/contracts/approvals/").content.decode().split(
         "Recently decided")[0].split("最近处理")[0]
+
+
+def test_customer_page_shows_deals_in_scope(won, client_for):
+    wangfang = user("rep_wangfang")
+    order = make_order(wangfang, won.customer, (1, "1234.5", 0))
+    contract = make_contract(wangfang, won.customer, "8888")
+    services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+        services.InstalmentInput(contract.start_on, Decimal("8888"))])
+    page = client_for("rep_wangfang").get(f"/customers/{won.customer_id}/").content.decode()
+    assert str(order) in page and contract.number in page and "8,888.00" in page
+
+
+def test_receivables_pages_on_by_due_date(won, client_for):
+    from datetime import timedelta
+
+    wangfang = user("rep_wangfang")
+    contract = make_contract(wangfang, won.customer, "100000")
+    services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+        services.InstalmentInput(contract.start_on + timedelta(days=n), Decimal("100"))
+        for n in range(60)])
+    manager = client_for("mgr_shanghai")
+    first = manager.get("/contracts/receivables/").content.decode()
+    assert first.count("#1<") + first.count(f"{contract.number}</a> #") >= 50
+    import re
+
+    cursor = re.search(r"after=([\w-]+)", first).group(1)
+    more = manager.get(f"/contracts/receivables/?after={cursor}", HTTP_HX_REQUEST="true")
+    assert more.status_code == 200 and more.content.decode().count(contract.number) == 10
+
+
+def test_order_over_the_threshold_is_confirmed_by_approval(won):
+    from contracts.models import ApprovalBand, ApprovalBandStep
+
+    band = ApprovalBand.objects.create(subject="order", name="大单", min_amount=100000)
+    ApprovalBandStep.objects.create(band=band, position=1, kind="named",
+                                    approver=user("director"))
+    wangfang = user("rep_wangfang")
+    small = make_order(wangfang, won.customer, (1, "99999.99", 0))
+    big = make_order(wangfang, won.customer, (1, "100000", 0))
+    assert services.order_confirm(order_id=small.pk, user=wangfang).status == "confirmed"
+    assert services.order_confirm(order_id=big.pk, user=wangfang).status == "pending_approval"
+    step = ApprovalStep.objects.get(request__order=big)
+    services.approval_decide(step_id=step.pk, user=user("director"), approve=True)
+    big.refresh_from_db()
+    assert big.status == "confirmed" and big.approved_at is not None
