@@ -24,6 +24,15 @@ from notifications.models import Notification
 from .conftest import PDF, PNG, make_contract, make_order, upload, user
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English here; the pages check the Chinese ones."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def test_line_totals_round_half_up_per_line_and_add_up():
     assert line_total(Decimal("3"), Decimal("0.335")) == Decimal("1.01")  # 1.005 → 1.01
     assert line_total("1", "10.005", "0") == Decimal("10.01")
