@@ -7,3 +7,21 @@ class ContractsConfig(AppConfig):
 
     name = "contracts"
     verbose_name = _("Orders and contracts")
+
+    def ready(self) -> None:
+        # Registers notification kinds, the departure handover step and the
+        # signed-orders amount source of customer grading.
+        from auditlog.registry import auditlog
+
+        from . import models, services  # noqa: F401
+
+        auditlog.register(models.Product)
+        auditlog.register(models.Order)
+        auditlog.register(models.OrderLine)
+        auditlog.register(models.Contract, exclude_fields=["renewal_planned_at"])
+        auditlog.register(models.ContractAttachment)
+        auditlog.register(models.ContractOrder)
+        auditlog.register(models.ApprovalBand)
+        auditlog.register(models.ApprovalBandStep)
+        auditlog.register(models.PaymentInstalment, exclude_fields=["status", "reminded_at"])
+        auditlog.register(models.Payment)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("api/leads/ingest/", lead_api.ingest, name="lead_ingest"),
     path("notifications/", include("notifications.urls")),
+    path("contracts/", include("contracts.urls")),
     path("followups/", include("leads.urls_followups")),
     path("imports/", include("opportunities.urls_importing")),
     path("customers/", include(customer_urls.customer_patterns)),

@@ -34,6 +34,10 @@ class Entry(models.TextChoices):
     RULES = "rules", _("Pool rules")
     CUSTOMERS = "customers", _("Customers")
     OPPORTUNITIES = "opportunities", _("Opportunities")
+    ORDERS = "orders", _("Orders")
+    CONTRACTS = "contracts", _("Contracts")
+    APPROVALS = "approvals", _("Approvals")
+    RECEIVABLES = "receivables", _("Receivables")
 
 
 class Operation(models.TextChoices):
@@ -72,6 +76,7 @@ HOME_PAGES: tuple[tuple[str, str], ...] = (
 MENU_HOME = "home"
 MENU_TEAM = "team"
 MENU_SETTINGS = "settings"
+MENU_DEALS = "deals"
 NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
     (Entry.WORKBENCH, "workbench", "bi-briefcase", MENU_HOME),
     (Entry.MANAGER_HOME, "manager_home", "bi-people", MENU_HOME),
@@ -81,6 +86,10 @@ NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
     (Entry.POOL, "pool_list", "bi-water", None),
     (Entry.CUSTOMERS, "customer_list", "bi-building", None),
     (Entry.OPPORTUNITIES, "pipeline_board", "bi-kanban", None),
+    (Entry.ORDERS, "order_list", "bi-receipt", MENU_DEALS),
+    (Entry.CONTRACTS, "contract_list", "bi-file-earmark-text", MENU_DEALS),
+    (Entry.APPROVALS, "approval_inbox", "bi-patch-check", MENU_DEALS),
+    (Entry.RECEIVABLES, "receivables", "bi-cash-coin", MENU_DEALS),
     (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right", MENU_TEAM),
     (Entry.TEAM, "team_directory", "bi-diagram-3", MENU_TEAM),
     (Entry.RULES, "rules_home", "bi-sliders", MENU_SETTINGS),
@@ -90,4 +99,5 @@ MENUS: dict[str, tuple[str, str]] = {
     MENU_HOME: (pgettext_lazy("menu", "Home"), "bi-house"),
     MENU_TEAM: (pgettext_lazy("menu", "Team"), "bi-people"),
     MENU_SETTINGS: (_("Settings"), "bi-gear"),
+    MENU_DEALS: (pgettext_lazy("menu", "Deals"), "bi-receipt"),
 }

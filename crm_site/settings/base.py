@@ -152,6 +152,13 @@ STORAGES = {
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
+# --- Orders and contracts ----------------------------------------------------------
+# Placeholders: {yyyy} {yy} {mm} {dd} and {seq:04d}; the sequence restarts per prefix.
+CONTRACT_NUMBER_PATTERN = env("CONTRACT_NUMBER_PATTERN", default="HT{yyyy}{mm}-{seq:04d}")
+CONTRACT_RENEWAL_DAYS = env.int("CONTRACT_RENEWAL_DAYS", default=30)
+CONTRACT_ATTACHMENT_MAX_BYTES = env.int("CONTRACT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=3)
+
 # --- Sessions ------------------------------------------------------------------
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 
@@ -188,6 +195,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Due times live in indexed columns and are swept by beat; no long ETAs on Redis.
 CELERY_BEAT_SCHEDULE = {
+    "contracts-renewal-sweep": {
+        "task": "contracts.renewal_sweep",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
+    },
+    "contracts-payment-sweep": {
+        "task": "contracts.payment_sweep",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
+    },
     "crm-health": {
         "task": "crm_site.health",
         "schedule": timedelta(minutes=5),

@@ -28,6 +28,9 @@ def nav_entries(html: str) -> set[str]:
     return set(re.findall(r'data-entry="([^"]+)"', match.group(1)))
 
 
+DEAL_ENTRIES = (Entry.ORDERS, Entry.CONTRACTS, Entry.APPROVALS, Entry.RECEIVABLES)
+
+
 def directory_rows(html: str) -> list[str]:
     return re.findall(r'<tr data-employee="([^"]+)"', html)
 
@@ -36,13 +39,13 @@ def directory_rows(html: str) -> list[str]:
     ("username", "entries"),
     [
         ("rep_wangfang", {Entry.WORKBENCH, Entry.LEADS, Entry.POOL, Entry.CUSTOMERS,
-                          Entry.OPPORTUNITIES}),
+                          Entry.OPPORTUNITIES, Entry.ORDERS, Entry.CONTRACTS}),
         ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
                           Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.CUSTOMERS,
-                          Entry.OPPORTUNITIES}),
+                          Entry.OPPORTUNITIES, *DEAL_ENTRIES}),
         ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
                       Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.CUSTOMERS,
-                      Entry.OPPORTUNITIES}),
+                      Entry.OPPORTUNITIES, *DEAL_ENTRIES}),
         ("qa_hemei", {Entry.QA_HOME, Entry.TEAM}),
         ("marketing", {Entry.MARKETING_HOME, Entry.TEAM, Entry.POOL, Entry.RULES}),
         ("admin", set(Entry.values)),
