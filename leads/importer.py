@@ -17,13 +17,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Lead, LeadEvent, LeadPool
@@ -78,19 +80,21 @@ class ImportFileError(Exception):
 
 def detect_encoding(raw: bytes) -> str:
     """UTF-8 with or without BOM, else GB18030 (a superset of GBK and GB2312)."""
+    return _decode(raw)[0]
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    """The encoding ``detect_encoding`` names and the text (decoded once, not twice)."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+        return "utf-8-sig", raw.decode("utf-8-sig")
     try:
-        raw.decode("utf-8")
+        return "utf-8", raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    else:
-        return "utf-8"
     try:
-        raw.decode("gb18030")
+        return "gb18030", raw.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise ImportFileError(_("The file is neither UTF-8 nor GBK/GB18030 text.")) from exc
-    return "gb18030"
 
 
 @dataclass
@@ -108,8 +112,7 @@ def read_table(raw: bytes, filename: str) -> Table:
         return _read_xlsx(raw)
     if not name.endswith((".csv", ".txt")):
         raise ImportFileError(_("Upload a .csv or .xlsx file."))
-    encoding = detect_encoding(raw)
-    text = raw.decode(encoding)
+    encoding, text = _decode(raw)
     lines = list(csv.reader(io.StringIO(text, newline="")))
     if not lines or not any(cell.strip() for cell in lines[0]):
         raise ImportFileError(_("The file has no header row."))
@@ -247,46 +250,127 @@ class _Row(NamedTuple):
 def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, actor,
                merge: bool = False, name_template: str = "", empty_markers=None,
                on_progress: Callable[[int, ImportCounts], None] | None = None,
-               batch_size: int = BATCH_SIZE) -> ImportCounts:
-    """Import every row of ``table`` into ``pool``; returns the counts and rejected rows."""
+               batch_size: int = BATCH_SIZE, pipelined: bool | None = None) -> ImportCounts:
+    """Import every row of ``table`` into ``pool``; returns the counts and rejected rows
+    (in line order).
+
+    ``pipelined`` (by default: on PostgreSQL, outside a transaction, for a file of more
+    than one batch) writes each batch from a second connection while the next one is
+    read and checked, so that the database's work (index upkeep, foreign-key checks) and
+    Python's overlap; batches are still written one at a time, in file order, each in
+    its own transaction, exactly as without it.
+    """
     empty = {m.lower() for m in (empty_markers if empty_markers is not None
                                  else DEFAULT_EMPTY_MARKERS)}
     counts = ImportCounts(total=table.total)
+    if pipelined is None:
+        pipelined = (connection.vendor == "postgresql" and not connection.in_atomic_block
+                     and table.total > batch_size)
+    writer = _Writer(pool=pool, channel=channel, actor=actor, merge=merge, read=counts,
+                     on_progress=on_progress) if pipelined else None
     seen: dict[str, int] = {}  # key → first line in this file
     processed = 0
     plan = _plan(table.headers, mapping)
-    for batch in _batches(table.rows, batch_size):
-        candidates = []
-        for line, cells in batch:
-            values, attributes, problem, mobile_key = _check_row(cells, plan, empty,
-                                                                 name_template)
-            if problem:
-                counts.rejected += 1
-                row = dict(zip(table.headers, cells, strict=False))
-                counts.rejects.append((line, problem, row))
+    try:
+        for batch in _batches(table.rows, batch_size):
+            candidates = []
+            for line, cells in batch:
+                values, attributes, problem, mobile_key = _check_row(cells, plan, empty,
+                                                                     name_template)
+                if problem:
+                    counts.rejected += 1
+                    row = dict(zip(table.headers, cells, strict=False))
+                    counts.rejects.append((line, problem, row))
+                    continue
+                # The same keys as ``Lead.refresh_keys``, without building a model instance.
+                row = _Row(line, values, attributes, mobile_key,
+                           normalize_email(values.get("email", "")),
+                           normalize_company(values.get("company", "")), [])
+                _add_keys(row.keys, row.mobile_key, row.email_key, channel,
+                          values.get("external_id", ""))
+                first = next((seen[k] for k in row.keys if k in seen), None)
+                if first is not None:
+                    counts.skipped += 1
+                    counts.rejects.append((line, _("Duplicate of line %(line)d in this file.")
+                                           % {"line": first},
+                                           dict(zip(table.headers, cells, strict=False))))
+                    continue
+                for key in row.keys:
+                    seen[key] = line
+                candidates.append(row)
+            processed += len(batch)
+            if writer is not None:
+                writer.put(candidates, processed, counts)
                 continue
-            # The same keys as ``Lead.refresh_keys``, without building a model instance.
-            row = _Row(line, values, attributes, mobile_key,
-                       normalize_email(values.get("email", "")),
-                       normalize_company(values.get("company", "")), [])
-            _add_keys(row.keys, row.mobile_key, row.email_key, channel,
-                      values.get("external_id", ""))
-            first = next((seen[k] for k in row.keys if k in seen), None)
-            if first is not None:
-                counts.skipped += 1
-                counts.rejects.append((line, _("Duplicate of line %(line)d in this file.")
-                                       % {"line": first},
-                                       dict(zip(table.headers, cells, strict=False))))
-                continue
-            for key in row.keys:
-                seen[key] = line
-            candidates.append(row)
-        _write_batch(candidates, pool=pool, channel=channel, actor=actor, merge=merge,
-                     counts=counts)
-        processed += len(batch)
-        if on_progress:
-            on_progress(processed, counts)
+            _write_batch(candidates, pool=pool, channel=channel, actor=actor, merge=merge,
+                         counts=counts)
+            if on_progress:
+                on_progress(processed, counts)
+    finally:
+        if writer is not None:
+            writer.finish()
+    if writer is not None:
+        written = writer.counts
+        counts.accepted, counts.merged = written.accepted, written.merged
+        counts.skipped += written.skipped
+        counts.rejects += written.rejects
+    counts.rejects.sort(key=lambda reject: reject[0])
     return counts
+
+
+class _Writer:
+    """Writes the batches of one import, in order, from a thread with its own connection.
+
+    At most two checked batches wait (~2 MB); an error in a batch stops the import: the
+    batches before it stay written (each was its own transaction, as without the
+    thread), and the error is raised in the importing thread.
+    """
+
+    def __init__(self, *, pool, channel, actor, merge, read: ImportCounts, on_progress):
+        self.counts = ImportCounts(total=read.total)
+        self._on_progress = on_progress
+        self._args = {"pool": pool, "channel": channel, "actor": actor, "merge": merge}
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._language = translation.get_language()
+        self._thread = threading.Thread(target=self._run, name="lead-import-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, candidates: list, processed: int, read: ImportCounts) -> None:
+        """Queue a checked batch, with the reader's counts up to its last row."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put((candidates, processed, read.skipped, read.rejected))
+
+    def finish(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _progress_view(self, skipped: int, rejected: int) -> ImportCounts:
+        written = self.counts
+        return ImportCounts(total=written.total, accepted=written.accepted,
+                            merged=written.merged, skipped=skipped + written.skipped,
+                            rejected=rejected)
+
+    def _run(self) -> None:
+        try:
+            with translation.override(self._language):
+                while (item := self._queue.get()) is not None:
+                    if self._error is not None:
+                        continue  # drain: the importing thread is told at its next put
+                    candidates, processed, skipped, rejected = item
+                    try:
+                        _write_batch(candidates, counts=self.counts, **self._args)
+                        if self._on_progress:
+                            self._on_progress(processed,
+                                              self._progress_view(skipped, rejected))
+                    except BaseException as exc:  # re-raised in the importing thread
+                        self._error = exc
+        finally:
+            connection.close()
 
 
 def _add_keys(keys: list[str], mobile_key: str, email_key: str, channel: str,
