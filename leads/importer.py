@@ -3,7 +3,8 @@
 Upload → the header is read and mapped → a background task validates every row, reports
 rejects by line number, skips or merges duplicates (inside the file and against the
 database) and writes good rows in short batches (one ``INSERT … SELECT FROM unnest``
-of the new leads and their ``created`` events, one transaction per batch). Re-importing
+of the new leads and their ``created`` events, one transaction per batch; on PostgreSQL a
+second connection writes each batch while the next is checked). Re-importing
 the same file adds nothing twice: external ids, mobiles and e-mails already present are
 duplicates.
 
