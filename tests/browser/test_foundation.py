@@ -15,10 +15,12 @@ from tests.browser.conftest import DESKTOP, PHONE, SMALL_LAPTOP
 pytestmark = pytest.mark.browser
 
 ROLE_ENTRIES = (
-    "workbench", "leads", "pool", "customers", "opportunities", "manager_home", "team_leads",
-    "team", "marketing_home", "qa_home", "rules",
+    "workbench", "leads", "pool", "customers", "opportunities", "orders", "contracts",
+    "approvals", "receivables", "manager_home", "team_leads", "team", "marketing_home",
+    "qa_home", "rules",
 )
-REP_ENTRIES = ["workbench", "leads", "pool", "customers", "opportunities"]
+REP_ENTRIES = ["workbench", "leads", "pool", "customers", "opportunities", "orders",
+               "contracts"]
 
 
 def nav_entries(page: Page) -> list[str]:
@@ -89,7 +91,8 @@ def test_manager_sees_the_team_masked_and_switches_language(page, demo_site, sig
 
     expect(page).to_have_url(f"{demo_site}/manager/")
     expect(page.get_by_test_id("manager-heading")).to_be_visible()
-    assert nav_entries(page) == [*REP_ENTRIES, "manager_home", "team_leads", "team", "rules"]
+    assert nav_entries(page) == [*REP_ENTRIES, "approvals", "receivables", "manager_home",
+                                 "team_leads", "team", "rules"]
     team = page.get_by_test_id("team-table")
     wang_fang = team.locator("tbody tr", has_text="王芳")
     expect(wang_fang).to_contain_text("138****5678")
