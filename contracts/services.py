@@ -709,7 +709,7 @@ def signed_order_amounts() -> str:
 @register_handover_step("contracts", gettext_lazy("Orders, contracts and payment plans"))
 def contracts_handover(*, employee, successor, actor) -> int:
     """A departed rep's orders, contracts and payment plans go to the successor, or else
-    to the rep's supervisor; nothing is deleted and pending approvals stay as they are."""
+    to the rep's supervisor, and so do the approvals waiting for them; nothing is deleted."""
     if successor is not None:
         to_user_id = successor.user_id
     else:
@@ -722,4 +722,9 @@ def contracts_handover(*, employee, successor, actor) -> int:
     moved += Contract.objects.filter(owner_id=employee.user_id).update(owner_id=to_user_id)
     moved += PaymentInstalment.objects.filter(owner_id=employee.user_id).update(
         owner_id=to_user_id)
+    # Approvals still waiting for the departed employee wait for the successor instead.
+    moved += ApprovalStep.objects.filter(
+        approver_id=employee.user_id,
+        status__in=[ApprovalStep.Status.WAITING, ApprovalStep.Status.CURRENT],
+    ).update(approver_id=to_user_id)
     return moved
