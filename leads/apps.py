@@ -19,3 +19,5 @@ class LeadsConfig(AppConfig):
         auditlog.register(models.PoolMember, exclude_fields=["swrr_current"])
         auditlog.register(models.RoutingRule)
         auditlog.register(models.RecycleRule)
+        # Who wrote which follow-up on what (its plan's reminder state changes in bulk).
+        auditlog.register(models.FollowUp, exclude_fields=["plan_open", "reminded_at"])

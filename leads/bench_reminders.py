@@ -121,7 +121,7 @@ def _seed(pool: LeadPool, reps: list[int], size: Scale) -> None:
                    now() - interval '10 days', now() - interval '9 days',
                    now() - interval '1 day',
                    CASE WHEN i <= %(due)s THEN now() - (i %% 1440) * interval '1 minute'
-                        ELSE now() + (1 + i %% 1440) * interval '1 minute' END
+                        ELSE now() + interval '1 day' + (i %% 1440) * interval '1 minute' END
             FROM generate_series(1, %(total)s) AS i
             """,
             {"pool": pool.pk, "reps": reps, "n": len(reps), "due": size.due, "total": total},

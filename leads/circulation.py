@@ -32,12 +32,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.lib.bulk import insert_rows, update_rows
+from crm_site.lib.bulk import array_literal, insert_rows, update_rows
 from notifications.kinds import register as register_kind
 from notifications.services import Message, notify_many
 from orgs.models import DictionaryItem, Employee, Membership
@@ -368,10 +368,23 @@ def cooled_down(subject: Subject, pool: LeadPool, ids: Sequence[int],
         return {}
     since = now - timedelta(days=pool.cooldown_days)
     blocked: dict[int, set[int]] = defaultdict(set)
-    rows = subject.event_model.objects.filter(
-        **{f"{subject.event_fk}_id__in": list(ids)}, created_at__gte=since,
-        kind__in=LeadEvent.LOSING, from_owner__isnull=False,
-    ).values_list(f"{subject.event_fk}_id", "from_owner_id")
+    if connection.vendor == "postgresql":
+        # One array parameter: the ORM's IN list of a batch's 5,000 ids cost more to
+        # build than the query took to run.
+        model = subject.event_model
+        record = model._meta.get_field(subject.event_fk).column
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {record}, from_owner_id FROM {model._meta.db_table} "
+                f"WHERE {record} = ANY(%s::bigint[]) AND created_at >= %s "
+                "AND kind = ANY(%s::text[]) AND from_owner_id IS NOT NULL",
+                [array_literal(ids), since, array_literal(list(LeadEvent.LOSING))])
+            rows = cursor.fetchall()
+    else:
+        rows = subject.event_model.objects.filter(
+            **{f"{subject.event_fk}_id__in": list(ids)}, created_at__gte=since,
+            kind__in=LeadEvent.LOSING, from_owner__isnull=False,
+        ).values_list(f"{subject.event_fk}_id", "from_owner_id")
     for record, user in rows:
         blocked[record].add(user)
     return {record: frozenset(users) for record, users in blocked.items()}

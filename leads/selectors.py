@@ -12,10 +12,12 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
 
 from crm_site.lib.keyset import Page, keyset_page
-from crm_site.lib.masking import can_unmask
-from orgs.models import Employee
+from crm_site.lib.masking import can_unmask, mask
+from orgs.models import DictionaryItem, Employee
 from orgs.selectors import data_scope_for
 
 from .models import FollowUp, Lead, LeadEvent, LeadPool
@@ -72,6 +74,53 @@ def pool_leads(*, user, pool: LeadPool, search: str = "", cursor: str | None = N
         queryset = queryset.filter(Q(name__icontains=search) | Q(company__icontains=search))
     return keyset_page(queryset, field="pooled_at", descending=True, cursor=cursor,
                        size=size)
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    """One line of the pool list, every value ready to print (no per-row template work)."""
+
+    pk: int
+    name: str
+    company: str
+    mobile: str
+    region: str
+    channel: str
+    pooled_on: str
+    detail_url: str
+    claim_url: str
+
+
+def _url_for_pk(name: str):
+    """A ``pk → URL`` function for a one-pk route, reversed once instead of once per row."""
+    sentinel = 987654321
+    pattern = reverse(name, args=[sentinel]).replace(str(sentinel), "{}")
+    return pattern.format
+
+
+def _labels(dictionary: str) -> dict[str, str]:
+    return {item.code: item.display_label for item in DictionaryItem.objects.of(dictionary)}
+
+
+def pool_rows(user, leads, former: set[int]) -> list[PoolRow]:
+    """The pool list's lines for ``leads`` (one page), contact data masked as
+    ``lead_contact_clear`` decides; two queries (the region and channel labels)."""
+    if not leads:
+        return []
+    detail_url, claim_url = _url_for_pk("lead_detail"), _url_for_pk("lead_claim")
+    regions, channels = _labels("region"), _labels("channel")
+    rows = []
+    for lead in leads:
+        mobile = lead.mobile
+        if mobile and not lead_contact_clear(user, lead, "list", former=lead.pk in former):
+            mobile = mask(mobile, "phone")
+        pooled = timezone.localtime(lead.pooled_at).strftime("%Y-%m-%d") if lead.pooled_at else ""
+        rows.append(PoolRow(
+            pk=lead.pk, name=lead.name, company=lead.company, mobile=mobile,
+            region=regions.get(lead.region, lead.region) if lead.region else "—",
+            channel=channels.get(lead.channel, lead.channel) if lead.channel else "—",
+            pooled_on=pooled, detail_url=detail_url(lead.pk), claim_url=claim_url(lead.pk)))
+    return rows
 
 
 def scope_owned_leads(*, user, owner_id: int | None = None, cursor: str | None = None,
@@ -193,19 +242,18 @@ def lead_followups(lead: Lead) -> list[FollowUp]:
 
 
 def workbench_summary(*, user, limit: int = 8) -> dict:
-    """The rep's day: overdue and due-today follow-ups, and leads assigned but not touched."""
+    """The rep's day in leads: assigned but not touched, about to be recycled, owned.
+
+    (Follow-ups due and overdue span customers and opportunities too:
+    ``selectors_followups.followup_agenda``.)
+    """
     from datetime import timedelta
 
     from django.utils import timezone
 
     now = timezone.now()
-    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
     mine = Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES).select_related("pool")
     return {
-        "overdue": list(mine.filter(next_followup_at__lt=now).order_by("next_followup_at")[:limit]),
-        "due_today": list(mine.filter(next_followup_at__gte=now,
-                                      next_followup_at__lte=end_of_day)
-                          .order_by("next_followup_at")[:limit]),
         "untouched": list(mine.filter(status=Lead.Status.ASSIGNED,
                                       assigned_at__gte=now - timedelta(days=7))
                           .order_by("-assigned_at")[:limit]),
@@ -219,7 +267,9 @@ def workbench_summary(*, user, limit: int = 8) -> dict:
 
 def pool_overview(*, user, perm: str = "view_pool_leads") -> list[dict]:
     """Pools the viewer reaches, with how many leads wait in each (one grouped query)."""
-    pools = list(pools_for(user, perm).exclude(kind=LeadPool.Kind.DORMANT)
+    # Opportunity pools hold opportunities, listed on the opportunity pool page.
+    pools = list(pools_for(user, perm).exclude(kind__in=[LeadPool.Kind.DORMANT,
+                                                         LeadPool.Kind.OPPORTUNITY])
                  .order_by("kind", "code"))
     waiting = dict(
         Lead.objects.in_pool().filter(pool__in=pools).values_list("pool")

@@ -26,7 +26,7 @@ from orgs.rights import Operation
 from orgs.selectors import data_scope_for, rights_for
 
 from . import circulation
-from .models import FollowUp, Lead, LeadEvent, LeadPool
+from .models import FollowUp, Lead, LeadEvent, LeadPool, PoolLeadOpen
 from .normalize import normalize_company, normalize_email, normalize_phone
 from .permissions import pool_allows
 from .subjects import LEADS
@@ -206,6 +206,33 @@ def lead_claim(*, lead_id: int, user) -> Lead:
         _start_clocks([lead.pk])
     lead.refresh_from_db()
     return lead
+
+
+def pool_lead_open(*, lead: Lead, user) -> bool:
+    """Record that ``user`` opened pool lead ``lead`` today, within the pool's daily limit.
+
+    Returns whether a new open was counted; raises ``LeadActionRefused`` (code
+    ``open_limit``) once the rep has opened the pool's limit of leads today. Re-opening a
+    lead already opened today is free. The count and the insert run in one short
+    transaction under the rep's own row lock, so parallel opens (two tabs, a fast
+    double-click) cannot together go past the limit.
+    """
+    limit = lead.pool.daily_open_limit
+    if limit is None or lead.owner_id is not None:
+        return False
+    today = timezone.localdate()
+    with transaction.atomic():
+        _lock_owner(user.pk)
+        # The limit is the pool's: opens of other pools' leads do not use it up.
+        opened = PoolLeadOpen.objects.filter(user=user, day=today, lead__pool_id=lead.pool_id)
+        if opened.filter(lead=lead).exists():
+            return False
+        if opened.count() >= limit:
+            raise LeadActionRefused(
+                _("You have opened %(limit)d pool leads today, the most this pool allows. "
+                  "Claim a lead to work on it.") % {"limit": limit}, "open_limit")
+        PoolLeadOpen.objects.create(user=user, lead=lead, day=today)
+    return True
 
 
 def _taken(lead: Lead) -> LeadActionRefused:

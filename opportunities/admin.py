@@ -1,4 +1,5 @@
-"""Admin for customers and contacts. Contact methods are masked here as on the pages."""
+"""Admin for customers, contacts and opportunities. Contact methods are masked here as on
+the pages; ownership and stages change through the workbench, with their events."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -6,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from crm_site.lib.admin import ViewerAwareAdminMixin
 from crm_site.lib.masking import can_unmask, mask_for
 
-from .models import Contact, ContactMethod, Customer, CustomerContact
+from .models import (
+    Contact,
+    ContactMethod,
+    Customer,
+    CustomerContact,
+    Opportunity,
+    OpportunityEvent,
+    OpportunityStageChange,
+)
 from .selectors_customers import METHOD_MASK
 
 
@@ -93,6 +102,55 @@ class ContactAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
             return "—"
         return mask_for(self.viewer, method.value, METHOD_MASK.get(method.kind, "address"),
                         "list")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class StageChangeInline(admin.TabularInline):
+    model = OpportunityStageChange
+    extra = 0
+    fields = ["changed_at", "from_stage", "to_stage", "changed_by", "time_in_stage"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OpportunityEventInline(admin.TabularInline):
+    model = OpportunityEvent
+    extra = 0
+    fields = ["created_at", "kind", "actor", "from_owner", "to_owner", "from_pool", "to_pool",
+              "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    """Opportunities for support staff: owner, pool, stage and status change on the board and
+    in the opportunity pool (versioned, with history and events), never here."""
+
+    list_display = ["pk", "name", "customer", "owner", "pool", "stage", "status", "amount",
+                    "expected_close", "created_at"]
+    list_filter = ["status", "type", "pool"]
+    search_fields = ["name", "external_id", "customer__name"]
+    list_select_related = ["customer", "owner", "pool"]
+    show_full_result_count = False
+    raw_id_fields = ["customer", "contact", "product", "created_by"]
+    readonly_fields = ["owner", "pool", "stage", "stage_changed_at", "status", "lost_reason",
+                       "closed_at", "created_at", "created_by", "assigned_at", "recycle_due_at",
+                       "recycle_rule", "recycle_count"]
+    exclude = ["version", "pooled_at", "last_qualified_at", "recycle_warn_at", "recycle_grace",
+               "clock_paused_at"]
+    inlines = [StageChangeInline, OpportunityEventInline]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import stages as stage_dictionary
 from .models import Opportunity
@@ -18,7 +19,8 @@ class ConvertForm(forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=40, required=False)
     email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     opportunity_name = forms.CharField(label=_("Opportunity name"), max_length=200)
-    type = forms.ChoiceField(label=_("Type"), choices=Opportunity.Type.choices)
+    type = forms.ChoiceField(label=pgettext_lazy("opportunity", "Type"),
+                             choices=Opportunity.Type.choices)
     amount = forms.DecimalField(label=_("Amount (¥)"), min_value=0, max_digits=14,
                                 decimal_places=2, initial=0)
     expected_close = forms.DateField(label=_("Expected close"), required=False,

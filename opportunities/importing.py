@@ -321,6 +321,7 @@ class _Context:
     people: dict = field(default_factory=dict)  # compact(name or username) → user id
     products: dict = field(default_factory=dict)  # compact(name or code) → Product
     industries: set = field(default_factory=set)
+    raw: dict = field(default_factory=dict)  # line → the row as read, for the report
 
 
 def _people() -> dict[str, int]:
@@ -499,7 +500,8 @@ def _write_contacts(rows, ctx, counts) -> None:
         if data["customer"] and customer_id is None:
             counts.rejected += 1
             counts.rejects.append((line, _("No customer named %(name)s; import customers "
-                                           "first.") % {"name": data["customer"]}, {}))
+                                           "first.") % {"name": data["customer"]},
+                                   ctx.raw.get(line, {})))
             continue
         new.append(Contact(name=data["name"], title=data["title"],
                            external_id=data["external_id"], created_by_id=ctx.actor_id,
@@ -688,7 +690,8 @@ def _write_opportunities(rows, ctx, counts) -> None:
         if data["customer"] and customer_id is None:
             counts.rejected += 1
             counts.rejects.append((line, _("No customer named %(name)s; import customers "
-                                           "first.") % {"name": data["customer"]}, {}))
+                                           "first.") % {"name": data["customer"]},
+                                   ctx.raw.get(line, {})))
             continue
         if customer_id is None:
             placeholder = placeholder or _placeholder_customer(ctx)
@@ -785,9 +788,11 @@ def run_record_import(*, kind: str, table: Table, mapping: dict, actor=None,
             if key:
                 seen[key] = line
             good.append((line, key, data))
+            ctx.raw[line] = dict(zip(table.headers, cells, strict=False))
         if good:
             with transaction.atomic():
                 handler.write(good, ctx, counts)
+        ctx.raw.clear()
         processed += len(batch)
         if on_progress:
             on_progress(processed, counts)

@@ -157,7 +157,7 @@ class Opportunity(Circulating):
 
     class Status(models.TextChoices):
         IN_POOL = "in_pool", _("In the opportunity pool")
-        OPEN = "open", _("Open")
+        OPEN = "open", _("In progress")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -206,6 +206,10 @@ class Opportunity(Circulating):
         verbose_name_plural = _("opportunities")
         indexes = [
             models.Index(fields=["owner", "stage", "id"], name="opp_owner_stage"),
+            # The pipeline board's per-column count and total: an index-only scan over
+            # the owners in scope.
+            models.Index(fields=["owner", "stage"], include=["amount", "status"],
+                         name="opp_board_totals", condition=models.Q(owner__isnull=False)),
             models.Index(fields=["stage", "status"], name="opp_stage_status"),
             models.Index(fields=["pool", "status", "id"], name="opp_pool_status",
                          condition=models.Q(owner__isnull=True)),

@@ -13,6 +13,7 @@ Progress to a later open stage counts as qualifying activity for the recycle clo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -168,11 +169,31 @@ def _check_pool_cap(user_id: int, pool: LeadPool, adding: int, who: str) -> None
                               "pool": pool.display_name}, "pool_cap")
 
 
+def _check_grade_caps(user_id: int, grades: Sequence[str], who: str) -> None:
+    """Refuse when the rep would hold more open opportunities of a customer grade than the
+    grade dictionary's ``cap_per_rep`` allows — the same count the rule engine keeps."""
+    caps = circulation.grade_caps()
+    adding = Counter(g for g in grades if g in caps)
+    if not adding:
+        return
+    held = dict(Opportunity.objects.filter(owner_id=user_id, status=Opportunity.Status.OPEN,
+                                           customer__grade__in=list(adding))
+                .values_list("customer__grade").annotate(n=Count("pk"))
+                .values_list("customer__grade", "n"))
+    for grade, n in sorted(adding.items()):
+        if held.get(grade, 0) + n > caps[grade]:
+            raise OpportunityActionRefused(
+                _("%(who)s already holds %(held)d opportunities of grade-%(grade)s customers; "
+                  "the most one rep may hold is %(cap)d.")
+                % {"who": who, "held": held.get(grade, 0), "grade": grade, "cap": caps[grade]},
+                "grade_cap")
+
+
 def opportunity_claim(*, opportunity_id: int, user) -> Opportunity:
     """A rep takes an opportunity from the opportunity pool; one of several claimers wins."""
     with transaction.atomic():
         _lock_owner(user.pk)
-        opportunity = (Opportunity.objects.select_related("pool")
+        opportunity = (Opportunity.objects.select_related("pool", "customer")
                        .filter(pk=opportunity_id).first())
         if opportunity is None or opportunity.pool is None or not pool_allows(
                 user, opportunity.pool, "claim_from_pool"):
@@ -192,6 +213,7 @@ def opportunity_claim(*, opportunity_id: int, user) -> Opportunity:
                   "pool's cool-down of %(days)d days.") % {"days": opportunity.pool.cooldown_days},
                 "cooldown")
         _check_pool_cap(user.pk, opportunity.pool, 1, _("You"))
+        _check_grade_caps(user.pk, [opportunity.customer.grade], _("You"))
         now = timezone.now()
         taken = Opportunity.objects.filter(
             pk=opportunity.pk, owner__isnull=True, status=Opportunity.Status.IN_POOL,
@@ -217,7 +239,8 @@ def opportunity_assign(*, opportunity_ids: Sequence[int], to_user_id: int, actor
     in_scope = data_scope_for(actor).users().filter(pk=to_user_id).exists()
     with transaction.atomic():
         _lock_owner(to_user_id)
-        rows = list(Opportunity.objects.select_for_update(of=("self",)).select_related("pool")
+        rows = list(Opportunity.objects.select_for_update(of=("self",))
+                    .select_related("pool", "customer")
                     .filter(pk__in=list(opportunity_ids), owner__isnull=True,
                             status=Opportunity.Status.IN_POOL, pool__isnull=False)
                     .order_by("pk"))
@@ -233,6 +256,8 @@ def opportunity_assign(*, opportunity_ids: Sequence[int], to_user_id: int, actor
                     "forbidden")
             _check_pool_cap(to_user_id, pool, sum(1 for r in rows if r.pool_id == pool.pk),
                             employee.display_name)
+        _check_grade_caps(to_user_id, [row.customer.grade for row in rows],
+                          employee.display_name)
         now = timezone.now()
         ids = [row.pk for row in rows]
         Opportunity.objects.filter(pk__in=ids).update(

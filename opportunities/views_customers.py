@@ -47,6 +47,7 @@ def _list_filters(request) -> dict:
         "industry": (request.GET.get("industry") or "")[:64],
         "search": (request.GET.get("q") or "").strip()[:100],
         "sort": request.GET.get("sort") or "newest",
+        "owner_id": _int(request.GET.get("owner")),
     }
 
 
@@ -56,8 +57,11 @@ def customer_list(request):
     page = selectors.customer_list(user=request.user, cursor=request.GET.get("after"),
                                    **filters)
     rights = rights_for(request.user)
+    reps = list(assignable_reps(user=request.user))
     context = {
         "page": page, "f": filters,
+        # Managers narrow the list to one rep of their scope; a rep sees only their own.
+        "reps": reps if len(reps) > 1 else [],
         "grades": dictionary_choices("customer_grade", blank=False),
         "regions": dictionary_choices("region", blank=False),
         "industries": dictionary_choices("industry", blank=False),

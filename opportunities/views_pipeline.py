@@ -10,19 +10,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
 from crm_site.lib.masking import can_unmask, mask
+from leads import circulation
 from leads import selectors as lead_selectors
 from leads.permissions import pool_allows
+from leads.subjects import OPPORTUNITIES
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -64,6 +68,17 @@ def pipeline_board(request):
     return _vary(render(request, template, _board_context(request, filters)))
 
 
+@login_required
+def pipeline_summary(request):
+    """The workbench card: my (or my team's) pipeline by stage, loaded by htmx."""
+    if not rights_for(request.user).opens(Entry.OPPORTUNITIES):
+        return HttpResponse("")
+    columns = selectors.board(user=request.user, filters=selectors.Filters(), cards=False)
+    return render(request, "opportunities/pipeline_summary.html", {
+        "columns": columns, "total": sum(c.total for c in columns if not c.stage.closed),
+        "weighted": sum(c.weighted for c in columns if not c.stage.closed)})
+
+
 @entry_required(Entry.OPPORTUNITIES)
 def board_column(request, stage: str):
     """The next cards of one column (the "more" button)."""
@@ -73,10 +88,10 @@ def board_column(request, stage: str):
         user=request.user, filters=filters, stage=stage,
         after=int(after) if after.isdigit() else None)
     found = stage_dictionary.stage_map()
-    if stage not in found:
-        raise Http404
+    column_stage = found.get(stage) or stage_dictionary.Stage(
+        code=stage, label=stage, order=len(found), probability=0, closed="")
     return render(request, "opportunities/pipeline_board.html#more-cards", {
-        "cards": cards, "column": {"stage": found[stage], "next_cursor": next_cursor},
+        "cards": cards, "column": {"stage": column_stage, "next_cursor": next_cursor},
         "stages": list(found.values()), "qs": filters.querystring(),
         "lost_reasons": stage_dictionary.lost_reasons()})
 
@@ -141,8 +156,8 @@ def opportunity_export(request):
     labels = {s.code: s.label for s in stage_dictionary.stages(include_inactive=True)}
     reasons = dict(stage_dictionary.lost_reasons())
     header = [_("Opportunity"), _("Customer"), _("Contact"), _("Mobile"), _("Owner"),
-              _("Type"), _("Amount"), _("Stage"), _("Status"), _("Lost reason"),
-              _("Expected close"), _("Created")]
+              pgettext("opportunity", "Type"), _("Amount"), _("Stage"), _("Status"),
+              _("Lost reason"), _("Expected close"), _("Created")]
 
     def rows():
         for row in selectors.export_rows(user=request.user, filters=filters).iterator(
@@ -187,8 +202,26 @@ def opportunity_detail(request, pk: int):
         "in_stage_for": timezone.now() - opportunity.stage_changed_at,
         "recycle_soon": bool(due and due - timezone.now() < timedelta(days=3)),
         "source_leads": list(opportunity.source_leads.only("pk", "name", "company")),
+        "extension": (opportunity.extension_requests.filter(requested_by=request.user).first()
+                      if opportunity.owner_id == request.user.pk else None),
+        "is_owner": opportunity.owner_id == request.user.pk,
     }
     return render(request, "opportunities/opportunity_detail.html", context)
+
+
+@require_POST
+@entry_required(Entry.OPPORTUNITIES)
+def opportunity_extension(request, pk: int):
+    """The owner asks once for more time before the opportunity is recycled."""
+    selectors.opportunity_get(user=request.user, opportunity_id=pk)  # 404 outside reach
+    try:
+        circulation.extension_request(subject=OPPORTUNITIES, record_id=pk, user=request.user,
+                                      reason=request.POST.get("reason", "")[:500])
+    except circulation.ExtensionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Request sent to your manager."))
+    return redirect("opportunity_detail", pk=pk)
 
 
 # --- the opportunity pool ---------------------------------------------------------------------

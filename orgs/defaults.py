@@ -45,6 +45,11 @@ DEFAULT_DICTIONARIES: dict[str, tuple[str, str, list[tuple]]] = {
         ("healthcare", "医疗健康", "Healthcare"),
         ("technology", "信息技术", "Technology"),
         ("real_estate", "房地产", "Real estate"),
+        ("telecom", "通信", "Telecommunications", {"sort_order": 75}),
+        ("media", "文化娱乐", "Media & entertainment", {"sort_order": 76}),
+        ("marketing", "营销广告", "Marketing & advertising", {"sort_order": 77}),
+        ("business_services", "商务服务", "Business services", {"sort_order": 78}),
+        ("staffing", "人力资源服务", "Employment & staffing", {"sort_order": 79}),
         ("logistics", "物流", "Logistics"),
         ("government", "政府与公共事业", "Government & public sector"),
         ("other", "其他", "Other"),
@@ -74,6 +79,7 @@ DEFAULT_DICTIONARIES: dict[str, tuple[str, str, list[tuple]]] = {
     ]),
     "opportunity_stage": ("商机阶段", "Opportunity stages", [
         ("prospecting", "初步接洽", "Prospecting", {"probability": 10}),
+        ("engaging", "接洽中", "Engaging", {"probability": 20, "sort_order": 15}),
         ("qualification", "需求确认", "Qualification", {"probability": 25}),
         ("proposal", "方案/报价", "Proposal", {"probability": 50}),
         ("negotiation", "商务谈判", "Negotiation", {"probability": 75}),
@@ -140,7 +146,7 @@ def seed_default_dictionaries(dictionary_model, item_model) -> int:
                     code=item_code,
                     label=label,
                     label_en=label_en,
-                    sort_order=order * 10,
+                    sort_order=options.get("sort_order", order * 10),
                     probability=options.get("probability"),
                     extra=options.get("extra", {}),
                 )

@@ -73,11 +73,15 @@ HOME_PAGES: tuple[tuple[str, str], ...] = (
 # The navigation bar: (entry, URL name, icon, menu). Only entries that have a page appear.
 # Entries sharing a menu collapse into one dropdown when a person opens two or more of
 # them, so the bar stays one row however many roles someone holds.
+MENU_HOME = "home"
 MENU_TEAM = "team"
 MENU_SETTINGS = "settings"
 MENU_DEALS = "deals"
 NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
-    (Entry.WORKBENCH, "workbench", "bi-briefcase", None),
+    (Entry.WORKBENCH, "workbench", "bi-briefcase", MENU_HOME),
+    (Entry.MANAGER_HOME, "manager_home", "bi-people", MENU_HOME),
+    (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone", MENU_HOME),
+    (Entry.QA_HOME, "qa_home", "bi-clipboard-check", MENU_HOME),
     (Entry.LEADS, "lead_list", "bi-person-lines-fill", None),
     (Entry.POOL, "pool_list", "bi-water", None),
     (Entry.CUSTOMERS, "customer_list", "bi-building", None),
@@ -86,15 +90,13 @@ NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
     (Entry.CONTRACTS, "contract_list", "bi-file-earmark-text", MENU_DEALS),
     (Entry.APPROVALS, "approval_inbox", "bi-patch-check", MENU_DEALS),
     (Entry.RECEIVABLES, "receivables", "bi-cash-coin", MENU_DEALS),
-    (Entry.MANAGER_HOME, "manager_home", "bi-people", MENU_TEAM),
     (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right", MENU_TEAM),
-    (Entry.MARKETING_HOME, "marketing_home", "bi-megaphone", None),
-    (Entry.QA_HOME, "qa_home", "bi-clipboard-check", None),
     (Entry.TEAM, "team_directory", "bi-diagram-3", MENU_TEAM),
     (Entry.RULES, "rules_home", "bi-sliders", MENU_SETTINGS),
     (Entry.ADMIN, "admin:index", "bi-gear", MENU_SETTINGS),
 )
 MENUS: dict[str, tuple[str, str]] = {
+    MENU_HOME: (pgettext_lazy("menu", "Home"), "bi-house"),
     MENU_TEAM: (pgettext_lazy("menu", "Team"), "bi-people"),
     MENU_SETTINGS: (_("Settings"), "bi-gear"),
     MENU_DEALS: (pgettext_lazy("menu", "Deals"), "bi-receipt"),

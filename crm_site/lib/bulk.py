@@ -38,9 +38,22 @@ def _element(value) -> str:
     return f'"{value}"'
 
 
+def _text_element(value: str) -> str:
+    if "\\" in value or '"' in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{value}"'
+
+
+# The common types by exact type, without ``_element``'s chain of isinstance checks: a
+# batch of 5,000 rows has ~50,000 values.
+_FAST = {int: str, str: _text_element, type(None): lambda _value: "NULL"}
+
+
 def array_literal(values: Sequence) -> str:
     """A PostgreSQL array literal (``{1,NULL,"a b"}``) of ints, text, times or JSON."""
-    return "{" + ",".join(map(_element, values)) + "}"
+    fast = _FAST
+    return "{" + ",".join([fast[type(v)](v) if type(v) in fast else _element(v)
+                           for v in values]) + "}"
 
 
 def _sql_type(model, name: str) -> str:

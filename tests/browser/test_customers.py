@@ -57,3 +57,10 @@ def test_merge_a_duplicate_from_the_panel(page, sign_in, demo_site, duplicate_cu
     # The merged customer's old address leads to the survivor.
     page.goto(f"{demo_site}/customers/{twin.pk}/")
     expect(page.get_by_test_id("customer-name")).to_contain_text("上海星辰科技有限公司")
+    shot(page, "customers-merged-address")
+
+    # The contact page: methods in clear for the owner, the customers it acts for.
+    page.get_by_test_id("contacts").get_by_role("link", name="陈工").click()
+    expect(page.get_by_test_id("methods")).to_contain_text("13933334444")
+    expect(page.get_by_test_id("links")).to_contain_text("上海星辰科技有限公司")
+    shot(page, "customers-contact-page")

@@ -107,7 +107,7 @@ def test_a_new_lead_is_routed_and_assigned_and_shows_on_the_reps_workbench(
     marketing.goto(f"{engine_site}/leads/new/")
     form = marketing.get_by_test_id("lead-form")
     form.locator("#id_name").fill("欧阳娜")
-    form.locator("#id_company").fill("杭州云栖数据科技有限公司")
+    form.locator("#id_company").fill("衢州远帆测绘技术有限公司")
     form.locator("#id_mobile").fill("13722223333")
     form.locator("#id_region").select_option("east")
     form.locator("#id_pool").select_option(label="总线索池")

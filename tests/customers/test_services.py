@@ -200,3 +200,12 @@ def test_departure_hands_customers_opportunities_and_plans_to_successor(wangfang
     plan = FollowUp.objects.get(plan_open=True)
     assert plan.author == lilei and plan.next_at == due and plan.opportunity == opp
     assert FollowUp.objects.filter(author=wangfang, plan_open=False).count() == 1
+
+
+def test_departure_without_successor_hands_customers_to_the_supervisor(wangfang, mgr_shanghai):
+    from orgs.services import employee_depart
+
+    customer = make_customer(wangfang)
+    employee_depart(employee_id=Employee.objects.get(user=wangfang).pk)
+    customer.refresh_from_db()
+    assert customer.owner == mgr_shanghai

@@ -259,3 +259,13 @@ def test_contact_list_queries_constant(wangfang, client_for, django_assert_max_n
         make_contact(make_customer(wangfang), f"乙{i}")
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/contacts/")
+
+
+def test_manager_filters_by_rep(setup, lilei, client_for):
+    make_customer(lilei, "李磊的客户")
+    client = client_for("mgr_shanghai")
+    body = client.get("/customers/").content.decode()
+    assert "李磊的客户" in body and "上海星辰科技有限公司" in body and 'id="id_owner"' in body
+    body = client.get(f"/customers/?owner={lilei.pk}").content.decode()
+    assert "李磊的客户" in body and "上海星辰科技有限公司" not in body
+    assert 'id="id_owner"' not in client_for("rep_wangfang").get("/customers/").content.decode()

@@ -138,3 +138,71 @@ def test_three_sweeps_at_once_send_each_reminder_exactly_once(demo_org):
     assert not FollowUp.objects.filter(reminded_at__isnull=True).exists()
     per_rep = {rep.pk: Notification.objects.filter(recipient=rep).count() for rep in reps}
     assert per_rep == {rep.pk: 100 for rep in reps}
+
+
+@pytest.mark.django_db
+def test_names_with_quotes_and_backslashes_reach_the_bell_intact(pool, wangfang):
+    name = 'Zhang "Boss" \\ 张{总},'
+    plan("lead", make_lead(pool, owner=wangfang, name=name), wangfang)
+    assert reminder_sweep().notified == 1
+    with translation.override("en"):
+        assert f"lead “{name}”" in Notification.objects.get(recipient=wangfang).text
+
+
+@pytest.mark.django_db
+def test_an_opted_in_owner_also_gets_the_reminder_by_email(pool, wangfang, mailoutbox):
+    from notifications.services import email_sweep, set_email_enabled
+
+    set_email_enabled(user=wangfang, enabled=True)
+    plan("customer", make_customer(wangfang, name="宁波港务"), wangfang)
+    reminder_sweep()
+    assert email_sweep() == 1
+    assert len(mailoutbox) == 1 and "宁波港务" in mailoutbox[0].subject
+    assert mailoutbox[0].to == [wangfang.email]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_followups_at_once_on_one_record_leave_exactly_one_open_plan(demo_org):
+    from leads.models import LeadPool
+    from orgs.models import OrgUnit
+
+    master = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
+    pool = LeadPool.objects.create(code="race2", name="并发池二", parent=master,
+                                   org_unit=OrgUnit.objects.get(code="east"))
+    rep = user("rep_wangfang")
+    opportunity = make_opportunity(rep)
+    lead = make_lead(pool, owner=rep)
+    soon = timezone.now() + timedelta(days=1)
+
+    def write(subject, pk, n):
+        return lambda: followup_record(subject=subject, record_id=pk, user=user(rep.username),
+                                       kind="call", outcome="connected",
+                                       content=f"第{n}次同时跟进",
+                                       next_at=soon + timedelta(minutes=n))
+
+    errors = _run_in_threads([write("lead", lead.pk, n) for n in range(4)]
+                             + [write("opportunity", opportunity.pk, n) for n in range(4)])
+    assert not errors
+    for field, pk in (("lead_id", lead.pk), ("opportunity_id", opportunity.pk)):
+        followups = FollowUp.objects.filter(**{field: pk})
+        assert followups.count() == 4
+        open_plans = list(followups.filter(plan_open=True))
+        assert len(open_plans) == 1
+        # The open plan is the last one written, and the record shows its time.
+        assert open_plans[0].pk == followups.order_by("-pk").first().pk
+    lead.refresh_from_db()
+    assert lead.next_followup_at == FollowUp.objects.get(lead=lead, plan_open=True).next_at
+
+
+@pytest.mark.django_db
+def test_the_beat_runs_the_sweep_every_minute_as_a_task(pool, wangfang):
+    from django.conf import settings
+
+    from leads import tasks
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values()
+                 if e["task"] == "leads.reminder_sweep")
+    assert entry["schedule"] == timedelta(minutes=1)
+    plan("lead", make_lead(pool, owner=wangfang), wangfang)
+    assert tasks.reminder_sweep.delay().get() == {"reminded": 1, "closed": 0, "notified": 1}
+    assert tasks.reminder_sweep.delay().get() == {"reminded": 0, "closed": 0, "notified": 0}

@@ -20,8 +20,10 @@ PIPELINE = ("opportunity_id,sales_agent,product,account,deal_stage,engage_date,c
 
 
 def upload(client, kind: str, text: str, mapping: str = "maven", name: str = "f.csv"):
+    """Upload as an English-speaking user: the report keeps reasons in their language."""
     return client.post("/imports/", {"kind": kind, "mapping": mapping,
-                                     "file": SimpleUploadedFile(name, text.encode("utf-8"))})
+                                     "file": SimpleUploadedFile(name, text.encode("utf-8"))},
+                       HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_products_then_opportunities_through_the_pages(demo_org, login, client,
@@ -36,7 +38,8 @@ def test_products_then_opportunities_through_the_pages(demo_org, login, client,
     assert (job.status, job.accepted, job.rejected, job.pool_id) == ("done", 2, 1, None)
     assert set(Product.objects.values_list("name", flat=True)) == {"GTX Basic", "GTX Pro"}
     report = client.get(f"/leads/import/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert 'data-testid="rejected-rows"' in report and "No product name." in report
+    assert 'data-testid="rejected-rows"' in report
+    assert "No product name." in report
     with django_capture_on_commit_callbacks(execute=True):
         upload(client, "opportunities", PIPELINE)
     job = ImportJob.objects.get(kind="opportunities")
@@ -63,3 +66,15 @@ def test_a_file_that_cannot_be_read_is_refused_on_the_form(demo_org, login, clie
                                          "file": SimpleUploadedFile("a.pdf", b"%PDF")})
     assert response.status_code == 200 and "is-invalid" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_someone_elses_import_report_is_a_404(demo_org, login, client,
+                                              django_capture_on_commit_callbacks):
+    login("director")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, "products", PRODUCTS)
+    job = ImportJob.objects.get()
+    client.logout()
+    login("mgr_shanghai")
+    assert client.get(f"/leads/import/{job.pk}/").status_code == 404
+    assert client.get(f"/leads/import/{job.pk}/rejected.csv").status_code == 404

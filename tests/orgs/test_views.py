@@ -28,6 +28,9 @@ def nav_entries(html: str) -> set[str]:
     return set(re.findall(r'data-entry="([^"]+)"', match.group(1)))
 
 
+DEAL_ENTRIES = (Entry.ORDERS, Entry.CONTRACTS, Entry.APPROVALS, Entry.RECEIVABLES)
+
+
 def directory_rows(html: str) -> list[str]:
     return re.findall(r'<tr data-employee="([^"]+)"', html)
 
@@ -39,12 +42,10 @@ def directory_rows(html: str) -> list[str]:
                           Entry.OPPORTUNITIES, Entry.ORDERS, Entry.CONTRACTS}),
         ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
                           Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.CUSTOMERS,
-                          Entry.OPPORTUNITIES, Entry.ORDERS, Entry.CONTRACTS, Entry.APPROVALS,
-                          Entry.RECEIVABLES}),
+                          Entry.OPPORTUNITIES, *DEAL_ENTRIES}),
         ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
                       Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.CUSTOMERS,
-                      Entry.OPPORTUNITIES, Entry.ORDERS, Entry.CONTRACTS, Entry.APPROVALS,
-                      Entry.RECEIVABLES}),
+                      Entry.OPPORTUNITIES, *DEAL_ENTRIES}),
         ("qa_hemei", {Entry.QA_HOME, Entry.TEAM}),
         ("marketing", {Entry.MARKETING_HOME, Entry.TEAM, Entry.POOL, Entry.RULES}),
         ("admin", set(Entry.values)),

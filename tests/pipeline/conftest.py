@@ -54,6 +54,15 @@ def make_opportunity(*, owner=None, pool=None, stage: str = "prospecting",
     return opportunity
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages are asserted in English (pages are checked in both languages)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def opp_pool(demo_org) -> LeadPool:
     """An opportunity pool of the sales department: every rep and manager reaches it."""

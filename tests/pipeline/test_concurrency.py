@@ -13,6 +13,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from opportunities import services_pipeline
 from opportunities.models import Opportunity, OpportunityStageChange
@@ -25,6 +26,7 @@ def _in_threads(target, args_list):
     results, errors = [], []
 
     def wrapper(*args):
+        translation.activate("en")
         try:
             barrier.wait(timeout=30)
             results.append(target(*args))

@@ -91,3 +91,27 @@ def test_recycle_preview_counts_opportunities(opp_pool):
     preview = circulation.preview_recycle(opp_pool, [rule])
     assert [row["id"] for row in preview.due_now] == [old.pk]
     assert preview.per_rep[rep.pk]["held"] == 2
+
+
+def test_the_owner_asks_once_for_more_time_and_a_manager_approves(opp_pool, client_for):
+    from leads.models import ExtensionRequest
+
+    rep = user("rep_wangfang")
+    RecycleRule.objects.create(pool=opp_pool, name="7 天无推进", kind=RecycleRule.Kind.NO_PROGRESS,
+                               threshold=7)
+    opportunity = make_opportunity(owner=rep, pool=opp_pool)
+    circulation.refresh_due(OPPORTUNITIES, ids=[opportunity.pk])
+    opportunity.refresh_from_db()
+    due = opportunity.recycle_due_at
+    assert client_for("rep_lilei").post(f"/opportunities/{opportunity.pk}/extension/",
+                                        {"reason": "客户下周开会决策"}).status_code == 404
+    owner = client_for("rep_wangfang")
+    owner.post(f"/opportunities/{opportunity.pk}/extension/", {"reason": "客户下周开会决策"})
+    request = ExtensionRequest.objects.get(opportunity=opportunity)
+    assert 'data-testid="extension-status"' in owner.get(
+        f"/opportunities/{opportunity.pk}/").content.decode()
+    assert f"/opportunities/{opportunity.pk}/" in client_for("mgr_shanghai").get(
+        "/leads/extensions/").content.decode()
+    circulation.extension_decide(request_id=request.pk, user=user("mgr_shanghai"), approve=True)
+    opportunity.refresh_from_db()
+    assert opportunity.recycle_due_at - due == timedelta(days=opp_pool.extension_days)

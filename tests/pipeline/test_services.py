@@ -19,7 +19,7 @@ from opportunities.models import (
     OpportunityEvent,
     OpportunityStageChange,
 )
-from orgs.models import OrgUnit
+from orgs.models import DictionaryItem, OrgUnit
 from tests.leads.conftest import make_lead
 
 from .conftest import make_opportunity, user
@@ -136,7 +136,7 @@ def test_move_writes_history_counts_progress_and_refuses_a_stale_version(wangfan
     with pytest.raises(Refused) as stale:
         services_pipeline.opportunity_move(opportunity_id=opportunity.pk, user=wangfang,
                                            to_stage="negotiation", version=1)
-    assert stale.value.code == "stale" and "王芳" in stale.value.message
+    assert stale.value.code == "stale" and "Wang Fang" in stale.value.message
     with pytest.raises(Refused) as other:
         services_pipeline.opportunity_move(opportunity_id=opportunity.pk, user=lilei,
                                            to_stage="negotiation", version=2)
@@ -189,7 +189,7 @@ def test_claim_and_assign_from_the_opportunity_pool(opp_pool, wangfang, lilei):
     assert (claimed.owner, claimed.status) == (wangfang, Opportunity.Status.OPEN)
     with pytest.raises(Refused) as taken:
         services_pipeline.opportunity_claim(opportunity_id=first.pk, user=lilei)
-    assert taken.value.code == "taken" and "王芳" in taken.value.message
+    assert taken.value.code == "taken" and "Wang Fang" in taken.value.message
     with pytest.raises(Refused) as forbidden:
         services_pipeline.opportunity_assign(opportunity_ids=[second.pk],
                                              to_user_id=lilei.pk, actor=wangfang)
@@ -198,6 +198,29 @@ def test_claim_and_assign_from_the_opportunity_pool(opp_pool, wangfang, lilei):
         opportunity_ids=[second.pk], to_user_id=lilei.pk, actor=user("mgr_shanghai")) == 1
     assert OpportunityEvent.objects.filter(opportunity=second, kind="assigned",
                                            to_owner=lilei).exists()
+
+
+def test_grade_caps_hold_on_claim_and_assignment(opp_pool, wangfang, lilei):
+    item = DictionaryItem.objects.of("customer_grade").get(code="A")
+    item.extra = {"cap_per_rep": 1}
+    item.save()
+    held = make_opportunity(owner=wangfang)
+    waiting = [make_opportunity(pool=opp_pool) for _ in range(2)]
+    for opportunity in (held, *waiting):
+        Customer.objects.filter(pk=opportunity.customer_id).update(grade="A")
+
+    with pytest.raises(Refused) as refused:
+        services_pipeline.opportunity_claim(opportunity_id=waiting[0].pk, user=wangfang)
+    assert refused.value.code == "grade_cap" and "grade-A" in refused.value.message
+    with pytest.raises(Refused) as too_many:
+        services_pipeline.opportunity_assign(
+            opportunity_ids=[w.pk for w in waiting], to_user_id=lilei.pk,
+            actor=user("mgr_shanghai"))
+    assert too_many.value.code == "grade_cap"
+    assert not Opportunity.objects.filter(pk__in=[w.pk for w in waiting],
+                                          owner__isnull=False).exists()
+    # Within the cap it goes through.
+    services_pipeline.opportunity_claim(opportunity_id=waiting[0].pk, user=lilei)
 
 
 def test_win_rate_weight_source(wangfang, lilei):

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead, LeadPool
+from opportunities import services_pipeline
 from opportunities.models import Customer, Opportunity
 from orgs.models import OrgUnit
 from tests.leads.conftest import make_lead
@@ -178,8 +179,8 @@ def test_board_totals_and_weighted_totals(demo_org, client_for):
     page = client_for("rep_wangfang").get("/opportunities/board/").content.decode()
     assert 'data-testid="count-proposal">2<' in page
     assert 'data-testid="total-proposal">¥400,000<' in page
-    assert "50% · ¥200,000" in page  # proposal: 50 %
-    assert "75% · ¥150,000" in page  # negotiation: 75 %
+    assert "50% · weighted ¥200,000" in page or "50% · 加权 ¥200,000" in page
+    assert "75% · weighted ¥150,000" in page or "75% · 加权 ¥150,000" in page
 
 
 def test_board_pages_cards_per_column(demo_org, client_for):
@@ -212,3 +213,47 @@ def test_moving_on_the_board_answers_with_the_refreshed_board(mine, client_for):
     mine.refresh_from_db()
     assert (mine.stage, mine.version) == ("negotiation", 2)
     assert Opportunity.objects.get(pk=mine.pk).stage_changes.count() == 2
+
+
+def test_workbench_pipeline_summary_and_the_rules_page_of_an_opportunity_pool(
+        mine, client_for, opp_pool):
+    summary = client_for("rep_wangfang").get("/opportunities/board/summary/").content.decode()
+    assert 'data-testid="summary-count-proposal">1<' in summary
+    assert client_for("qa_hemei").get("/opportunities/board/summary/").content == b""
+    workbench = client_for("rep_wangfang").get("/workbench/").content.decode()
+    assert "/opportunities/board/summary/" in workbench
+    # The opportunity pool is configured on the same rules page as lead pools.
+    rules = client_for("director").get(f"/leads/rules/{opp_pool.code}/")
+    assert rules.status_code == 200
+    # Lead pages do not list opportunity pools.
+    assert opp_pool.code not in client_for("rep_wangfang").get("/leads/pool/").content.decode()
+
+
+def test_a_stage_missing_from_the_dictionary_still_shows_on_the_board(demo_org, client_for):
+    make_opportunity(owner=user("rep_wangfang"), stage="engaging", name="导入阶段商机")
+    page = client_for("rep_wangfang").get("/opportunities/board/").content.decode()
+    assert 'data-testid="count-engaging">1<' in page and "导入阶段商机" in page
+
+
+def test_a_pool_opportunity_page_offers_the_claim_and_masks_contacts(opp_pool, client_for):
+    waiting = make_opportunity(pool=opp_pool, mobile=MOBILE)
+    client = client_for("rep_wangfang")
+    page = client.get(f"/opportunities/{waiting.pk}/").content.decode()
+    assert 'data-testid="claim"' in page
+    assert MASKED in page and MOBILE not in page  # masked until claimed
+    client.post(f"/opportunities/{waiting.pk}/claim/")
+    page = client.get(f"/opportunities/{waiting.pk}/").content.decode()
+    assert MOBILE in page and 'data-testid="claim"' not in page
+
+
+def test_admin_lists_opportunities_with_history_but_changes_nothing_of_ownership(
+        mine, client_for, wangfang):
+    services_pipeline.opportunity_move(opportunity_id=mine.pk, user=wangfang,
+                                       to_stage="qualification", version=mine.version)
+    admin = client_for("admin")
+    listing = admin.get("/admin/opportunities/opportunity/")
+    assert listing.status_code == 200 and mine.name in listing.content.decode()
+    page = admin.get(f"/admin/opportunities/opportunity/{mine.pk}/change/").content.decode()
+    assert "qualification" in page  # the stage history inline
+    assert 'name="owner"' not in page and 'name="stage"' not in page  # read-only here
+    assert admin.get("/admin/opportunities/opportunity/add/").status_code == 403
