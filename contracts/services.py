@@ -156,9 +156,18 @@ def order_update_lines(*, order_id: int, user, lines: Sequence[LineInput],
 
 
 def _transition(model, pk: int, allowed_from, to: str, **extra) -> bool:
-    """Conditional UPDATE: the status changes only if it still is one of ``allowed_from``."""
-    return bool(model.objects.filter(pk=pk, status__in=list(allowed_from))
-                .update(status=to, **extra))
+    """Move the status only if it still is one of ``allowed_from``, under a row lock (so
+    two clicks at once move it once) and through ``save`` (so the audit log records it)."""
+    with transaction.atomic():
+        row = (model.objects.select_for_update().filter(pk=pk, status__in=list(allowed_from))
+               .first())
+        if row is None:
+            return False
+        row.status = to
+        for name, value in extra.items():
+            setattr(row, name, value)
+        row.save(update_fields=["status", *extra])
+    return True
 
 
 def order_confirm(*, order_id: int, user) -> Order:

@@ -248,3 +248,15 @@ def test_a_departed_managers_waiting_approvals_go_to_the_successor(won, band):
                  successor=Employee.objects.get(user=other), actor=None)
     step = ApprovalStep.objects.get(request__contract=contract, position=1)
     assert step.approver == other and step.status == "current"
+
+
+def test_status_changes_are_audited(won):
+    from auditlog.models import LogEntry
+
+    wangfang = user("rep_wangfang")
+    order = make_order(wangfang, won.customer)
+    services.order_confirm(order_id=order.pk, user=wangfang)
+    services.order_mark_paid(order_id=order.pk, user=wangfang)
+    changes = [e.changes_dict.get("status") for e in LogEntry.objects.get_for_object(order)
+               .order_by("timestamp", "pk") if "status" in e.changes_dict]
+    assert changes[-2:] == [["draft", "confirmed"], ["confirmed", "paid"]]
