@@ -156,9 +156,18 @@ def order_update_lines(*, order_id: int, user, lines: Sequence[LineInput],
 
 
 def _transition(model, pk: int, allowed_from, to: str, **extra) -> bool:
-    """Conditional UPDATE: the status changes only if it still is one of ``allowed_from``."""
-    return bool(model.objects.filter(pk=pk, status__in=list(allowed_from))
-                .update(status=to, **extra))
+    """Move the status only if it still is one of ``allowed_from``, under a row lock (so
+    two clicks at once move it once) and through ``save`` (so the audit log records it)."""
+    with transaction.atomic():
+        row = (model.objects.select_for_update().filter(pk=pk, status__in=list(allowed_from))
+               .first())
+        if row is None:
+            return False
+        row.status = to
+        for name, value in extra.items():
+            setattr(row, name, value)
+        row.save(update_fields=["status", *extra])
+    return True
 
 
 def order_confirm(*, order_id: int, user) -> Order:
@@ -709,7 +718,7 @@ def signed_order_amounts() -> str:
 @register_handover_step("contracts", gettext_lazy("Orders, contracts and payment plans"))
 def contracts_handover(*, employee, successor, actor) -> int:
     """A departed rep's orders, contracts and payment plans go to the successor, or else
-    to the rep's supervisor; nothing is deleted and pending approvals stay as they are."""
+    to the rep's supervisor, and so do the approvals waiting for them; nothing is deleted."""
     if successor is not None:
         to_user_id = successor.user_id
     else:
@@ -722,4 +731,9 @@ def contracts_handover(*, employee, successor, actor) -> int:
     moved += Contract.objects.filter(owner_id=employee.user_id).update(owner_id=to_user_id)
     moved += PaymentInstalment.objects.filter(owner_id=employee.user_id).update(
         owner_id=to_user_id)
+    # Approvals still waiting for the departed employee wait for the successor instead.
+    moved += ApprovalStep.objects.filter(
+        approver_id=employee.user_id,
+        status__in=[ApprovalStep.Status.WAITING, ApprovalStep.Status.CURRENT],
+    ).update(approver_id=to_user_id)
     return moved

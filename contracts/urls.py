@@ -7,6 +7,7 @@ urlpatterns = [
     path("orders/export.csv", views.order_export, name="order_export"),
     path("orders/new/", views.order_new, name="order_new"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/edit/", views.order_edit, name="order_edit"),
     path("orders/<int:pk>/<slug:action>/", views.order_action, name="order_action"),
     path("", views.contract_list, name="contract_list"),
     path("new/", views.contract_new, name="contract_new"),

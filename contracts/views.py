@@ -164,6 +164,47 @@ def order_new(request):
     })
 
 
+@entry_required(Entry.ORDERS)
+def order_edit(request, pk: int):
+    """Change the lines of a draft order; the total is recomputed on save."""
+    order = selectors.order_get(user=request.user, order_id=pk)
+    if not _may_edit(request.user, order):
+        raise PermissionDenied(_("Only the owner can change this order."))
+    if order.status != Order.Status.DRAFT:
+        messages.error(request, _("Only a draft order can be changed."))
+        return redirect("order_detail", pk=pk)
+    if request.method == "POST":
+        form = OrderForm(request.POST)
+        formset = LineFormSet(request.POST, prefix="lines")
+        if form.is_valid() and formset.is_valid():
+            lines = [services.LineInput(f.cleaned_data["product"].pk, f.cleaned_data["quantity"],
+                                        f.cleaned_data["unit_price"],
+                                        f.cleaned_data.get("discount") or 0)
+                     for f in formset.forms if f.cleaned_data.get("product")]
+            try:
+                services.order_update_lines(order_id=pk, user=request.user, lines=lines,
+                                            signed_on=form.cleaned_data["signed_on"],
+                                            notes=form.cleaned_data["notes"])
+            except services.ActionRefused as exc:
+                form.add_error(None, exc.message)
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                messages.success(request, _("Order %(n)s saved.") % {"n": order})
+                return redirect("order_detail", pk=pk)
+    else:
+        form = OrderForm(initial={"signed_on": order.signed_on, "notes": order.notes})
+        formset = LineFormSet(prefix="lines", initial=[
+            {"product": li.product_id, "quantity": li.quantity, "unit_price": li.unit_price,
+             "discount": li.discount} for li in order.lines.all()])
+    return render(request, "contracts/order_form.html", {
+        "form": form, "formset": formset, "customer": order.customer, "order": order,
+        "opportunity": order.opportunity,
+        "products": services.Product.objects.filter(is_active=True).order_by("name"),
+        "customer_url": _url_or_none("customer_detail", order.customer_id),
+    })
+
+
 @entry_required(Entry.ORDERS, Entry.APPROVALS)
 def order_detail(request, pk: int):
     order = selectors.order_get(user=request.user, order_id=pk)

@@ -221,7 +221,7 @@ def test_grading_counts_signed_orders(won, settings):
     assert won.customer.grade == "B"
 
 
-def test_handover_moves_orders_contracts_and_plans(won):
+def test_handover_moves_orders_contracts_plans_and_waiting_approvals(won, band):
     from orgs.handover import run_handover
     from orgs.models import Employee
 
@@ -235,3 +235,28 @@ def test_handover_moves_orders_contracts_and_plans(won):
     assert Order.objects.get(pk=order.pk).owner == lilei
     assert Contract.objects.get(pk=contract.pk).owner == lilei
     assert PaymentInstalment.objects.get(contract=contract).owner == lilei
+
+
+def test_a_departed_managers_waiting_approvals_go_to_the_successor(won, band):
+    from orgs.handover import run_handover
+    from orgs.models import Employee
+
+    wangfang, mgr, other = user("rep_wangfang"), user("mgr_shanghai"), user("mgr_hangzhou")
+    contract = make_contract(wangfang, won.customer, "50000")
+    services.contract_activate(contract_id=contract.pk, user=wangfang)
+    run_handover(employee=Employee.objects.get(user=mgr),
+                 successor=Employee.objects.get(user=other), actor=None)
+    step = ApprovalStep.objects.get(request__contract=contract, position=1)
+    assert step.approver == other and step.status == "current"
+
+
+def test_status_changes_are_audited(won):
+    from auditlog.models import LogEntry
+
+    wangfang = user("rep_wangfang")
+    order = make_order(wangfang, won.customer)
+    services.order_confirm(order_id=order.pk, user=wangfang)
+    services.order_mark_paid(order_id=order.pk, user=wangfang)
+    changes = [e.changes_dict.get("status") for e in LogEntry.objects.get_for_object(order)
+               .order_by("timestamp", "pk") if "status" in e.changes_dict]
+    assert changes[-2:] == [["draft", "confirmed"], ["confirmed", "paid"]]

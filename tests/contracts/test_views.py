@@ -206,3 +206,22 @@ def test_order_over_the_threshold_is_confirmed_by_approval(won):
     services.approval_decide(step_id=step.pk, user=user("director"), approve=True)
     big.refresh_from_db()
     assert big.status == "confirmed" and big.approved_at is not None
+
+
+def test_owner_edits_a_draft_orders_lines_and_the_total_follows(won, products, client_for):
+    wangfang = user("rep_wangfang")
+    order = make_order(wangfang, won.customer, (1, "100.00", 0))
+    assert client_for("rep_lilei").get(f"/contracts/orders/{order.pk}/edit/").status_code == 404
+    rep = client_for("rep_wangfang")
+    assert "100.00" in rep.get(f"/contracts/orders/{order.pk}/edit/").content.decode()
+    response = rep.post(f"/contracts/orders/{order.pk}/edit/", {
+        "signed_on": "", "notes": "改为两台",
+        "lines-TOTAL_FORMS": 1, "lines-INITIAL_FORMS": 0, "lines-MIN_NUM_FORMS": 1,
+        "lines-MAX_NUM_FORMS": 100, "lines-0-product": products[0].pk,
+        "lines-0-quantity": "2", "lines-0-unit_price": "0.13", "lines-0-discount": "3"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.total == Decimal("0.25") and order.notes == "改为两台"  # 0.2522 → 0.25
+    services.order_confirm(order_id=order.pk, user=wangfang)
+    response = rep.get(f"/contracts/orders/{order.pk}/edit/")
+    assert response.status_code == 302 and response["Location"].endswith(f"/{order.pk}/")
