@@ -211,6 +211,27 @@ class _Roster:
                              pool_category=self.pool_category) or ""
 
 
+def _weighted_pick(current: np.ndarray, weight: np.ndarray, mask: np.ndarray, total: int,
+                   eligible: int) -> int:
+    """The member who receives the next lead under weighted assignment.
+
+    ``current[i] / total`` is how far member ``i`` is behind their exact share (the smooth
+    weighted round-robin counter, after this lead's weights were added). Plain "most behind
+    first" can drift more than one lead from the exact proportion with six or more members
+    (e.g. weights 1,1,1,5,5,5); Tijdeman's rule cannot: among the members at least
+    ``1/(2n-2)`` behind, the one who would soonest fall ``1 - 1/(2n-2)`` behind goes first,
+    which keeps everyone within ``1 - 1/(2n-2)`` of ``k · weight / total`` after every lead.
+    """
+    if eligible <= 2:
+        return int(np.where(mask, current, np.iinfo(np.int64).min).argmax())
+    m = 2 * eligible - 2
+    due = mask & (m * current >= total)
+    if not due.any():  # members came and went since the counters were stored
+        return int(np.where(mask, current, np.iinfo(np.int64).min).argmax())
+    deadline = ((m - 1) * total - m * current) / weight
+    return int(np.where(due, deadline, np.inf).argmin())
+
+
 def assign(items: Sequence[Item], candidates: Sequence[Candidate], *, strategy: str,
            caps: Caps, rr_last_user_id: int | None = None, pool_region: str = "",
            pool_category: str = "", explain: int = 3) -> Outcome:
@@ -261,8 +282,7 @@ def assign(items: Sequence[Item], candidates: Sequence[Candidate], *, strategy: 
         elif strategy == WEIGHTED:
             roster.current[mask] += roster.weight[mask]
             total = int(roster.weight[mask].sum())
-            scores = np.where(mask, roster.current, np.iinfo(np.int64).min)
-            n = int(scores.argmax())
+            n = _weighted_pick(roster.current, roster.weight, mask, total, eligible)
             roster.current[n] -= total
             detail["w"] = int(roster.weight[n])
             detail["total_w"] = total
