@@ -127,6 +127,14 @@ def seed_pipeline(count: int = 48, *, engine: bool = True) -> dict:
             owner = None if in_pool else users.get(rng.choice(REPS[region]))
             moments = sorted(created + timedelta(days=rng.uniform(0, (now - created).days))
                              for _ in path[1:])
+            if owner is not None and not final.closed:
+                # Open deals last moved within the no-progress window (a few close to its
+                # end, to show warnings), so the first engine tick recycles none of them.
+                recent = now - timedelta(days=rng.uniform(0.5, 13.5))
+                if moments:
+                    moments[-1] = max(recent, moments[-2] if len(moments) > 1 else created)
+                else:
+                    created = recent
             stage_at = moments[-1] if moments else created
             status = (Opportunity.Status.IN_POOL if owner is None else
                       Opportunity.Status.WON if final.closed == "won" else
