@@ -180,9 +180,13 @@ def _plan(headers: list[str], mapping: dict) -> list[tuple[int, str, str]]:
             for index, header in enumerate(headers) if header]
 
 
-def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[str],
-               name_template: str) -> tuple[dict, dict, str | None, str]:
-    """As ``_row_to_lead``, plus the mobile's duplicate key (computed here anyway)."""
+def split_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[str], *,
+              first_wins: bool = False) -> tuple[dict, dict]:
+    """A row's mapped values and its attribute bag (named columns mapped to nothing).
+
+    Blank cells and the file's empty markers (``Select``) are dropped; when two columns map
+    to the same field the last one wins, or the first with ``first_wins``.
+    """
     values, attributes = {}, {}
     width = len(cells)
     for index, header, target in plan:
@@ -191,8 +195,16 @@ def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[st
             continue
         if target == ATTRIBUTE:
             attributes[header] = value
-        else:
+        elif not (first_wins and target in values):
             values[target] = value
+    return values, attributes
+
+
+def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[str],
+               name_template: str) -> tuple[dict, dict, str | None, str]:
+    """As ``_row_to_lead``, plus the mobile's duplicate key (computed here anyway)."""
+    values, attributes = split_row(cells, plan, empty)
+    width = len(cells)
     if not values.get("name") and name_template:
         raw = {}
         for index, header, _target in plan:

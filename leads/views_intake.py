@@ -33,8 +33,21 @@ from .permissions import pools_for
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # ~50 MB ≈ 300,000 rows of a typical lead sheet
 
 
+class ImportFileField(forms.FileField):
+    """A CSV or Excel upload of at most ``MAX_UPLOAD_BYTES``, for every import form."""
+
+    def clean(self, *args, **kwargs):
+        upload = super().clean(*args, **kwargs)
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 50 MB. Split it and "
+                                          "import the parts."))
+        if not upload.name.lower().endswith((".csv", ".txt", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        return upload
+
+
 class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CSV or Excel file"))
+    file = ImportFileField(label=gettext_lazy("CSV or Excel file"))
     pool = forms.ModelChoiceField(label=gettext_lazy("Into pool"), queryset=None,
                                   empty_label=None)
     channel = forms.ChoiceField(label=gettext_lazy("Channel"))
@@ -45,14 +58,6 @@ class UploadForm(forms.Form):
         self.fields["channel"].choices = dictionary_choices("channel", blank=False)
         self.fields["channel"].initial = "file_import"
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 50 MB. Split it and "
-                                          "import the parts."))
-        if not upload.name.lower().endswith((".csv", ".txt", ".xlsx")):
-            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        return upload
 
 
 def _import_pools(user):

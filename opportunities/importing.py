@@ -40,11 +40,11 @@ from contracts.models import Product
 from leads.importer import (
     ATTRIBUTE,
     DEFAULT_EMPTY_MARKERS,
-    IGNORE,
     ImportCounts,
     Table,
     _batches,
     _plan,
+    split_row,
 )
 from leads.normalize import normalize_company
 from orgs.models import Dictionary, DictionaryItem, Employee, Membership, OrgUnit, Position
@@ -250,22 +250,6 @@ def resolve_mapping(kind: str, headers: list[str], name: str = "") -> dict[str, 
 
 
 # --- reading rows ---------------------------------------------------------------------------
-
-
-def _split_row(cells, plan, empty) -> tuple[dict, dict]:
-    values, attributes = {}, {}
-    width = len(cells)
-    for index, header, target in plan:
-        value = cells[index].strip() if index < width and cells[index] else ""
-        if not value or target == IGNORE or value.lower() in empty:
-            continue
-        if target == ATTRIBUTE:
-            attributes[header] = value
-        elif target in values:
-            continue
-        else:
-            values[target] = value
-    return values, attributes
 
 
 def _decimal(value: str, label: str) -> Decimal | None:
@@ -771,7 +755,7 @@ def run_record_import(*, kind: str, table: Table, mapping: dict, actor=None,
     for batch in _batches(table.rows, batch_size):
         good = []
         for line, cells in batch:
-            values, attributes = _split_row(cells, plan, empty)
+            values, attributes = split_row(cells, plan, empty, first_wins=True)
             try:
                 key, data = handler.check(values, attributes, ctx)
             except RowRejected as problem:

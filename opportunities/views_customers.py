@@ -218,26 +218,30 @@ def customer_transfer(request, pk: int):
     return redirect("customer_list")
 
 
-@require_POST
-@entry_required(Entry.CUSTOMERS)
-def customer_merge(request, pk: int):
-    """Merge from the possible-duplicates panel: the chosen survivor keeps everything."""
-    selectors.customer_get(user=request.user, customer_id=pk)
+def _merge(request, pk: int, *, merge, detail: str, choose: str):
+    """Merge from a possible-duplicates panel: the chosen survivor keeps everything."""
     form = MergeForm(request.POST)
     if not form.is_valid() or pk not in (form.cleaned_data["survivor"],
                                          form.cleaned_data["other"]):
-        messages.error(request, _("Choose which customer to keep."))
-        return redirect("customer_detail", pk=pk)
+        messages.error(request, choose)
+        return redirect(detail, pk=pk)
     try:
-        survivor = services.customer_merge(user=request.user,
-                                          survivor_id=form.cleaned_data["survivor"],
-                                          other_id=form.cleaned_data["other"])
+        survivor = merge(user=request.user, survivor_id=form.cleaned_data["survivor"],
+                         other_id=form.cleaned_data["other"])
     except services.CustomerActionRefused as refused:
         messages.error(request, refused.message)
-        return redirect("customer_detail", pk=pk)
+        return redirect(detail, pk=pk)
     messages.success(request, _("Merged: everything is now on %(name)s.")
                      % {"name": survivor.name})
-    return redirect("customer_detail", pk=survivor.pk)
+    return redirect(detail, pk=survivor.pk)
+
+
+@require_POST
+@entry_required(Entry.CUSTOMERS)
+def customer_merge(request, pk: int):
+    selectors.customer_get(user=request.user, customer_id=pk)
+    return _merge(request, pk, merge=services.customer_merge, detail="customer_detail",
+                  choose=_("Choose which customer to keep."))
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -340,21 +344,8 @@ def contact_edit(request, pk: int):
 @entry_required(Entry.CUSTOMERS)
 def contact_merge(request, pk: int):
     selectors.contact_get(user=request.user, contact_id=pk)
-    form = MergeForm(request.POST)
-    if not form.is_valid() or pk not in (form.cleaned_data["survivor"],
-                                         form.cleaned_data["other"]):
-        messages.error(request, _("Choose which contact to keep."))
-        return redirect("contact_detail", pk=pk)
-    try:
-        survivor = services.contact_merge(user=request.user,
-                                          survivor_id=form.cleaned_data["survivor"],
-                                          other_id=form.cleaned_data["other"])
-    except services.CustomerActionRefused as refused:
-        messages.error(request, refused.message)
-        return redirect("contact_detail", pk=pk)
-    messages.success(request, _("Merged: everything is now on %(name)s.")
-                     % {"name": survivor.name})
-    return redirect("contact_detail", pk=survivor.pk)
+    return _merge(request, pk, merge=services.contact_merge, detail="contact_detail",
+                  choose=_("Choose which contact to keep."))
 
 
 @require_POST

@@ -15,7 +15,7 @@ from crm_site.lib.access import entry_required
 from leads import tasks
 from leads.importer import DEFAULT_EMPTY_MARKERS, ImportFileError, read_table
 from leads.models_intake import ImportJob
-from leads.views_intake import MAX_UPLOAD_BYTES
+from leads.views_intake import ImportFileField
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -24,7 +24,7 @@ from .importing import KINDS, mapping_names, resolve_mapping
 
 class RecordUploadForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Records"))
-    file = forms.FileField(label=gettext_lazy("CSV or Excel file"))
+    file = ImportFileField(label=gettext_lazy("CSV or Excel file"))
     mapping = forms.ChoiceField(label=gettext_lazy("Columns"), required=False)
 
     def __init__(self, *args, kinds=(), **kwargs):
@@ -34,14 +34,6 @@ class RecordUploadForm(forms.Form):
         self.fields["mapping"].choices = [("", _("Recognise the column headers"))] + [
             (name, _("Saved mapping: %(name)s") % {"name": name}) for name in names]
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 50 MB. Split it and "
-                                          "import the parts."))
-        if not upload.name.lower().endswith((".csv", ".txt", ".xlsx")):
-            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        return upload
 
 
 def importable_kinds(user) -> list[str]:
