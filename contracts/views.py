@@ -140,10 +140,7 @@ def order_new(request):
         form = OrderForm(request.POST)
         formset = LineFormSet(request.POST, prefix="lines")
         if form.is_valid() and formset.is_valid():
-            lines = [services.LineInput(f.cleaned_data["product"].pk, f.cleaned_data["quantity"],
-                                        f.cleaned_data["unit_price"],
-                                        f.cleaned_data.get("discount") or 0)
-                     for f in formset.forms if f.cleaned_data.get("product")]
+            lines = _line_inputs(formset)
             try:
                 order = services.order_create(user=request.user, customer=customer, lines=lines,
                                               opportunity=opportunity,
@@ -164,6 +161,13 @@ def order_new(request):
     })
 
 
+def _line_inputs(formset) -> list:
+    """The filled rows of an order's line formset, as the service takes them."""
+    return [services.LineInput(f.cleaned_data["product"].pk, f.cleaned_data["quantity"],
+                               f.cleaned_data["unit_price"], f.cleaned_data.get("discount") or 0)
+            for f in formset.forms if f.cleaned_data.get("product")]
+
+
 @entry_required(Entry.ORDERS)
 def order_edit(request, pk: int):
     """Change the lines of a draft order; the total is recomputed on save."""
@@ -177,10 +181,7 @@ def order_edit(request, pk: int):
         form = OrderForm(request.POST)
         formset = LineFormSet(request.POST, prefix="lines")
         if form.is_valid() and formset.is_valid():
-            lines = [services.LineInput(f.cleaned_data["product"].pk, f.cleaned_data["quantity"],
-                                        f.cleaned_data["unit_price"],
-                                        f.cleaned_data.get("discount") or 0)
-                     for f in formset.forms if f.cleaned_data.get("product")]
+            lines = _line_inputs(formset)
             try:
                 services.order_update_lines(order_id=pk, user=request.user, lines=lines,
                                             signed_on=form.cleaned_data["signed_on"],
