@@ -13,6 +13,8 @@ written set-based (``INSERT … SELECT generate_series``) and deleted set-based 
 also when a step fails, and before a run in case an earlier one was killed. Imports run
 in *skip* mode so that leads outside the scratch pool are never written to.
 
+Each timed import starts right after a ``CHECKPOINT`` (``crm_site.lib.benchmarking``).
+
 Budget at ``full``: ~1.1 M leads and as many events (~1 GB of tables and indexes), ~5
 minutes on 2 cores: seeding ~100 s, clean-up ~75 s, the plain resource ~15 s. Figures
 from a busy machine are indicative; compare runs on the same one.
@@ -35,6 +37,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from crm_site.lib.benchmarking import checkpoint
 from orgs.models import Employee, Membership, OrgUnit, Position, Role
 from orgs.presets import ROLES
 
@@ -375,6 +378,7 @@ def _bench_import(pool: LeadPool, rep, size: Scale) -> list[dict]:
              len(generated.raw) / 1e6, size.existing)
 
     # (1) The real importer, end to end: parse, validate, de-duplicate, write, events.
+    checkpoint()
     started = time.perf_counter()
     table = read_table(generated.raw, "crm_bench.csv")
     counts = run_import(table=table, pool=pool, channel=CHANNEL,
@@ -390,6 +394,7 @@ def _bench_import(pool: LeadPool, rep, size: Scale) -> list[dict]:
     subset = generated.rows[:size.plain_rows]
     dataset = tablib.Dataset(*[[*row, pool.pk, CHANNEL] for row in subset],
                              headers=[*COLUMNS, "pool", "channel"])
+    checkpoint()
     started = time.perf_counter()
     result = _plain_resource_class()().import_data(dataset, dry_run=False, raise_errors=True)
     plain = len(subset) / (time.perf_counter() - started)
@@ -401,6 +406,7 @@ def _bench_import(pool: LeadPool, rep, size: Scale) -> list[dict]:
         columns = ", ".join(f"{column} text" for column in COLUMNS)
         cursor.execute(f"CREATE TEMPORARY TABLE crm_bench_copy ({columns})")
         try:
+            checkpoint()
             started = time.perf_counter()
             _copy(cursor, "COPY crm_bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)",
                   generated.raw)

@@ -12,6 +12,9 @@ Measures, in one run against scratch data of its own:
   past its deadline, against a single raw SQL ``UPDATE`` of the same rows, run on the
   very same state (inside a transaction that is rolled back, then the table vacuumed).
 
+Each timed step starts right after a ``CHECKPOINT`` (``crm_site.lib.benchmarking``), so
+that steps compared with each other start from the same state.
+
 Scratch data (a root org unit, reps, pools, leads) lives under the codes below, is
 written set-based (``INSERT … SELECT generate_series``) and deleted set-based at the end,
 also when a step fails, and before a run in case an earlier one was killed.
@@ -34,6 +37,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm_site.lib.benchmarking import checkpoint
 from orgs.models import Employee, OrgUnit
 
 from . import circulation
@@ -253,13 +257,14 @@ def _bench_assign(unit: OrgUnit, reps: list[int], size: Scale) -> list[dict]:
     _seed_waiting(pool, size.assign_leads)
     _seed_waiting(loop_pool, size.loop_leads)
 
+    checkpoint()
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         report = circulation.assign_pool(pool, seconds=3600)
         seconds = time.perf_counter() - started
     assigned = sum(report.assigned.values())
     ours = assigned / seconds
-    batches = max(1, math.ceil(assigned / circulation.BATCH))
+    batches = max(1, math.ceil(assigned / circulation.ASSIGN_BATCH))
     per_batch = len(queries.captured_queries) / batches
     if assigned != size.assign_leads:
         log.warning("engine bench: %d of %d leads assigned", assigned, size.assign_leads)
@@ -270,6 +275,7 @@ def _bench_assign(unit: OrgUnit, reps: list[int], size: Scale) -> list[dict]:
     log.info("engine bench: assign_pool %.0f leads/s (%d leads, %d batches, %.0f queries "
              "a batch)", ours, assigned, batches, per_batch)
 
+    checkpoint()
     started = time.perf_counter()
     looped = _naive_loop(loop_pool, reps, cap)
     loop = looped / (time.perf_counter() - started)
@@ -317,10 +323,12 @@ def _bench_recycle(unit: OrgUnit, reps: list[int], size: Scale) -> list[dict]:
     _seed_owned(pool, rule, reps, size)
     now = timezone.now()
 
+    checkpoint()
     raw_seconds, raw_rows = _raw_update(pool, now)
     with connection.cursor() as cursor:  # the rolled-back versions out of the way
         cursor.execute(f"VACUUM ANALYZE {Lead._meta.db_table}")
 
+    checkpoint()
     started = time.perf_counter()
     report = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS, now=now, pool=pool)
     seconds = time.perf_counter() - started

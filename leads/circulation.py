@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,7 +38,7 @@ from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.lib.bulk import array_literal, insert_rows, update_rows
+from crm_site.lib.bulk import array_literal, insert_rows, update_and_log, update_rows
 from notifications.kinds import register as register_kind
 from notifications.services import Message, notify_many
 from orgs.models import DictionaryItem, Employee, Membership
@@ -48,6 +49,10 @@ from .models import LeadEvent, LeadPool, PoolMember, RecycleRule, RoutingRule
 from .subjects import LEADS, OPPORTUNITIES, SUBJECTS, Subject, subject_for_pool
 
 BATCH = 5000
+# Assignment takes bigger batches: each one re-reads, under the members' locks, every
+# member's load (a count over all their open records, ~60 ms with 500 reps holding
+# 100,000 leads), so fewer batches keep that a small share. ~0.5 s a batch on 2 cores.
+ASSIGN_BATCH = 10_000
 OVERALL_CAP = getattr(settings, "LEADS_OWNED_CAP_PER_REP", 500)
 # Routing re-checks the leads of the last few minutes on every run: a lead written by a
 # transaction that committed late (an import batch) may carry an earlier pool-entry time
@@ -310,14 +315,29 @@ def _weights(pool: LeadPool, members: list[PoolMember], now: datetime) -> dict[i
         scores(pool.weight_source, [m.user_id for m in members], since=now - timedelta(days=30)))
 
 
-def load_candidates(pool: LeadPool, subject: Subject, *, lock: bool,
-                    now: datetime) -> list[strategies.Candidate]:
+@dataclass(frozen=True)
+class Roster:
+    """Who receives a pool's leads and with what weight: read once per run."""
+
+    members: list[PoolMember]
+    weights: dict[int, int]
+
+
+def roster(pool: LeadPool, now: datetime) -> Roster:
+    members = _roster(pool)
+    return Roster(members, _weights(pool, members, now) if members else {})
+
+
+def load_candidates(pool: LeadPool, subject: Subject, *, lock: bool, now: datetime,
+                    members: Roster | None = None) -> list[strategies.Candidate]:
     """The pool's members with their availability and current loads.
 
     With ``lock`` the members' user rows are locked first (id order), as a claim locks its
-    claimer, so that loads cannot change under the decision.
+    claimer, so that loads cannot change under the decision. ``members`` is the run's
+    roster (read here when not given); loads and availability are always read afresh.
     """
-    members = _roster(pool)
+    members = members or roster(pool, now)
+    weights, members = members.weights, members.members
     user_ids = sorted({m.user_id for m in members})
     if not user_ids:
         return []
@@ -332,10 +352,13 @@ def load_candidates(pool: LeadPool, subject: Subject, *, lock: bool,
     caps = grade_caps()
     loads = subject.model.objects.filter(owner_id__in=user_ids,
                                          status__in=subject.open_statuses)
-    totals = dict(loads.values_list("owner_id").annotate(n=Count("pk"))
-                  .values_list("owner_id", "n"))
-    in_pool = dict(loads.filter(pool_id=pool.pk).values_list("owner_id")
-                   .annotate(n=Count("pk")).values_list("owner_id", "n"))
+    # Both loads in one pass over the members' open records.
+    totals, in_pool = {}, {}
+    for owner, total, here in (loads.values_list("owner_id")
+                               .annotate(n=Count("pk"), here=Count("pk", filter=Q(
+                                   pool_id=pool.pk)))
+                               .values_list("owner_id", "n", "here")):
+        totals[owner], in_pool[owner] = total, here
     by_grade: dict[int, dict[str, int]] = defaultdict(dict)
     if caps:
         for owner, grade, n in (loads.filter(**{f"{subject.grade_path}__in": list(caps)})
@@ -343,7 +366,6 @@ def load_candidates(pool: LeadPool, subject: Subject, *, lock: bool,
                                 .annotate(n=Count("pk"))
                                 .values_list("owner_id", subject.grade_path, "n")):
             by_grade[owner][grade] = n
-    weights = _weights(pool, members, now)
     return [
         strategies.Candidate(
             user_id=m.user_id, weight=weights.get(m.user_id, m.weight),
@@ -393,8 +415,7 @@ def cooled_down(subject: Subject, pool: LeadPool, ids: Sequence[int],
 # --- assignment ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Waiting:
+class Waiting(NamedTuple):
     id: int
     name: str
     region: str
@@ -440,12 +461,14 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
     started = time.monotonic()
     after = None
     pointer, swrr = pool.rr_last_user_id, None
+    members = roster(pool, now or timezone.now())
     while True:
         if limit is not None and sum(report.assigned.values()) >= limit:
             break
         if time.monotonic() - started > seconds:
             break
-        size = BATCH if limit is None else min(BATCH, limit - sum(report.assigned.values()))
+        size = (ASSIGN_BATCH if limit is None
+                else min(ASSIGN_BATCH, limit - sum(report.assigned.values())))
         with transaction.atomic():
             now_batch = now or timezone.now()
             if not dry_run:
@@ -456,8 +479,9 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
                     return report
                 pool = locked
                 pointer = pool.rr_last_user_id
-            candidates = load_candidates(pool, subject, lock=not dry_run, now=now_batch)
-            if swrr is not None:  # a dry run carries its own counters from batch to batch
+            candidates = load_candidates(pool, subject, lock=not dry_run, now=now_batch,
+                                         members=members)
+            if swrr is not None:  # the run carries the weighted counters from batch to batch
                 for candidate in candidates:
                     candidate.swrr_current = swrr.get(candidate.user_id, 0)
             caps = pool_caps(pool)
@@ -488,7 +512,7 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
                 if pool.strategy == LeadPool.Strategy.WEIGHTED:
                     update_rows(PoolMember, ["pk", "swrr_current"], [
                         (m.pk, outcome.swrr.get(m.user_id, m.swrr_current))
-                        for m in pool.members.all()])
+                        for m in members.members if m.pk])
         after = after_next
         if len(waiting) < size:
             break
@@ -508,16 +532,17 @@ def _apply_assignments(subject: Subject, pool: LeadPool, decisions, by_id: dict,
         due = clock.due(facts, rules, now)
         updates.append((decision.item_id, decision.user_id, due.at if due else None,
                         due.rule_id if due else None, due.warn_at if due else None))
-    update_rows(subject.model,
-                ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"], updates,
-                constants={"status": subject.owned_status, "assigned_at": now,
-                           "recycle_grace": timedelta(0), "clock_paused_at": None})
-    actor_id = getattr(actor, "pk", None)
-    insert_rows(subject.event_model, [subject.event_fk, "to_owner", "detail"],
-                [(d.item_id, d.user_id, d.detail) for d in decisions],
-                constants={"kind": LeadEvent.Kind.ASSIGNED, "actor": actor_id,
-                           "from_pool": pool.pk, "to_pool": pool.pk,
-                           "reason": pool.strategy, "created_at": now})
+    update_and_log(subject.model,
+                   ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"], updates,
+                   constants={"status": subject.owned_status, "assigned_at": now,
+                              "recycle_grace": timedelta(0), "clock_paused_at": None},
+                   log_model=subject.event_model,
+                   log_names=[subject.event_fk, "to_owner", "detail"],
+                   log_rows=[(d.item_id, d.user_id, d.detail) for d in decisions],
+                   log_constants={"kind": LeadEvent.Kind.ASSIGNED,
+                                  "actor": getattr(actor, "pk", None), "from_pool": pool.pk,
+                                  "to_pool": pool.pk, "reason": pool.strategy,
+                                  "created_at": now})
     received: dict[int, list[str]] = defaultdict(list)
     for decision in decisions:
         received[decision.user_id].append(by_id[decision.item_id].name)
@@ -753,26 +778,34 @@ def sweep_due(*, kinds: Sequence[str], now: datetime | None = None, dry_run: boo
               pool: LeadPool | None = None, limit: int | None = None) -> RunReport:
     """Act on owned records whose recycle deadline passed, for rules of ``kinds``.
 
-    Each due record is checked again against its current facts (a stale due time is
-    corrected, not acted on). First-touch SLA rules reassign inside the pool by its
-    strategy (back to the pool when nobody else is free or the pool is manual); the others
-    send the record to the rule's target pool, or to the dormant pool past the recycle cap.
+    Recycling rules send the record to the rule's destination (``clock.destination``: its
+    pool, the parent or a chosen pool; the dormant pool past the recycle cap). That runs
+    set-based, one statement a batch (``_recycle_batch``), on the stored due times, which
+    ``refresh_due`` keeps current whenever a fact the clock reads changes; a record whose
+    stored rule no longer applies is left alone and its due time recomputed.
+
+    First-touch SLA rules reassign inside the pool by its strategy (back to the pool when
+    nobody else is free or the pool is manual). They, and every dry run, check each due
+    record again against its current facts first (a stale due time is corrected, not
+    acted on).
     """
     report = RunReport(dry_run=dry_run)
     now = now or timezone.now()
     subjects = [subject_for_pool(pool)] if pool is not None else list(SUBJECTS.values())
+    # The rules by id, not a join on their kind: a join loses the due-time order of the
+    # index, and every batch would then sort all the due records (quadratic in a backlog).
+    rule_ids = list(RecycleRule.objects.filter(kind__in=list(kinds)).values_list("pk",
+                                                                                 flat=True))
+    if not rule_ids:
+        return report
     for subject in subjects:
+        if not dry_run and clock.FIRST_TOUCH not in kinds:
+            _recycle_due(subject, rule_ids, pool=pool, now=now, limit=limit, report=report)
+            continue
         after = None
         while limit is None or report.moved < limit:
             with transaction.atomic():
-                queryset = subject.model.objects.filter(
-                    recycle_due_at__lte=now, owner__isnull=False, clock_paused_at__isnull=True,
-                    status__in=subject.open_statuses, recycle_rule__kind__in=list(kinds))
-                if pool is not None:
-                    queryset = queryset.filter(pool_id=pool.pk)
-                if after is not None:
-                    queryset = queryset.filter(Q(recycle_due_at__gt=after[0])
-                                               | Q(recycle_due_at=after[0], pk__gt=after[1]))
+                queryset = _due_records(subject, rule_ids, pool=pool, after=after, now=now)
                 if not dry_run:
                     queryset = queryset.select_for_update(skip_locked=True, of=("self",))
                 rows = list(queryset.order_by("recycle_due_at", "pk").values_list(
@@ -785,6 +818,21 @@ def sweep_due(*, kinds: Sequence[str], now: datetime | None = None, dry_run: boo
             if len(rows) < BATCH:
                 break
     return report
+
+
+def _due_records(subject: Subject, rule_ids: list[int], *, pool: LeadPool | None,
+                 after: tuple | None, now: datetime):
+    """Owned records due under one of ``rule_ids`` (clock running), after the keyset
+    cursor ``(due time, id)``."""
+    queryset = subject.model.objects.filter(
+        recycle_due_at__lte=now, owner__isnull=False, clock_paused_at__isnull=True,
+        status__in=subject.open_statuses, recycle_rule_id__in=rule_ids)
+    if pool is not None:
+        queryset = queryset.filter(pool_id=pool.pk)
+    if after is not None:
+        queryset = queryset.filter(Q(recycle_due_at__gt=after[0])
+                                   | Q(recycle_due_at=after[0], pk__gt=after[1]))
+    return queryset
 
 
 def _act_on_due(subject: Subject, rows, *, now: datetime, dry_run: bool,
@@ -812,25 +860,28 @@ def _act_on_due(subject: Subject, rows, *, now: datetime, dry_run: bool,
         _recycle(subject, back_to_pool, pools, now=now, dry_run=dry_run, report=report)
 
 
+def _dormant_default() -> int | None:
+    return (LeadPool.objects.filter(kind=LeadPool.Kind.DORMANT, is_active=True)
+            .order_by("pk").values_list("pk", flat=True).first())
+
+
+def _destination(rule: RecycleRule, pool: LeadPool, dormant_default: int | None
+                 ) -> clock.Destination:
+    return clock.destination(pool_id=pool.pk, parent_id=pool.parent_id, target=rule.target,
+                             target_pool_id=rule.target_pool_id,
+                             max_recycles=rule.max_recycles,
+                             dormant_pool_id=rule.dormant_pool_id or dormant_default)
+
+
 def _recycle(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: datetime,
              dry_run: bool, report: RunReport) -> None:
-    dormant_default = (LeadPool.objects.filter(kind=LeadPool.Kind.DORMANT, is_active=True)
-                       .order_by("pk").values_list("pk", flat=True).first())
+    dormant_default = _dormant_default()
     updates, events, told = [], [], defaultdict(list)
     for row, rule in due_rows:
         pk, pool_id = row[0], row[1]
         owner, count, name = row[8], row[9], row[10]
-        pool = pools[pool_id]
-        if rule.max_recycles is not None and count + 1 > rule.max_recycles and (
-                rule.dormant_pool_id or dormant_default):
-            target, dormant = rule.dormant_pool_id or dormant_default, True
-            report.dormant += 1
-        elif rule.target == RecycleRule.Target.PARENT and pool.parent_id:
-            target, dormant = pool.parent_id, False
-        elif rule.target == RecycleRule.Target.POOL and rule.target_pool_id:
-            target, dormant = rule.target_pool_id, False
-        else:
-            target, dormant = pool_id, False
+        target, dormant = _destination(rule, pools[pool_id], dormant_default).for_count(count)
+        report.dormant += dormant
         report.recycled[rule.pk] += 1
         updates.append((pk, target, count + 1))
         events.append((pk, owner, pool_id, target, rule.pk, rule.kind,
@@ -838,12 +889,12 @@ def _recycle(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: dat
         told[(owner, rule.pk)].append(name)
     if dry_run:
         return
-    update_rows(subject.model, ["pk", "pool", "recycle_count"], updates,
-                constants=returned_values(subject, now))
-    insert_rows(subject.event_model,
-                [subject.event_fk, "from_owner", "from_pool", "to_pool", "rule_id", "reason",
-                 "detail"], events,
-                constants={"kind": LeadEvent.Kind.RECYCLED, "actor": None, "created_at": now})
+    update_and_log(subject.model, ["pk", "pool", "recycle_count"], updates,
+                   constants=returned_values(subject, now), log_model=subject.event_model,
+                   log_names=[subject.event_fk, "from_owner", "from_pool", "to_pool",
+                              "rule_id", "reason", "detail"], log_rows=events,
+                   log_constants={"kind": LeadEvent.Kind.RECYCLED, "actor": None,
+                                  "created_at": now})
     names = {r.pk: r.name for _row, r in due_rows}
     notify_many(
         Message(owner, f"{subject.code}_recycled",
@@ -852,6 +903,193 @@ def _recycle(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: dat
                 key=f"recycled:{subject.code}:{owner}:{rule_id}:{now.isoformat()}")
         for (owner, rule_id), lost in told.items())
     transaction.on_commit(lambda: schedule_arrivals({u[1] for u in updates}))
+
+
+class _Recycled(NamedTuple):
+    """A due record of a recycle batch, and where it went (``to_pool`` None: left alone)."""
+
+    id: int
+    owner_id: int
+    rule_id: int
+    name: str
+    due: datetime
+    to_pool: int | None
+    dormant: bool | None
+
+
+def _recycle_due(subject: Subject, rule_ids: list[int], *, pool: LeadPool | None,
+                 now: datetime, limit: int | None, report: RunReport) -> None:
+    """Recycle what is due, a batch per short transaction, oldest deadline first."""
+    rules = {r.pk: r for r in RecycleRule.objects.filter(pk__in=rule_ids, is_active=True)
+             .select_related("pool")}
+    dormant_default = _dormant_default()
+    destinations = {(r.pool_id, r.pk): _destination(r, r.pool, dormant_default)
+                    for r in rules.values()}
+    after, targets = None, set()
+    while limit is None or report.moved < limit:
+        size = BATCH if limit is None else min(BATCH, limit - report.moved)
+        with transaction.atomic():
+            rows = _recycle_batch(subject, rule_ids, rules, destinations, pool=pool,
+                                  after=after, size=size, now=now)
+            if not rows:
+                break
+            after = max((row.due, row.id) for row in rows)
+            told: dict[tuple[int, int], list[str]] = defaultdict(list)
+            for row in rows:
+                if row.to_pool is not None:
+                    report.recycled[row.rule_id] += 1
+                    report.dormant += bool(row.dormant)
+                    told[(row.owner_id, row.rule_id)].append(row.name)
+            stale = [row.id for row in rows if row.to_pool is None]
+            if stale:
+                refresh_due(subject, ids=stale, now=now)
+            notify_many(
+                Message(owner, f"{subject.code}_recycled",
+                        {"count": len(lost), "rule": rules[rule_id].name,
+                         "names": "、".join(lost[:3]) + ("…" if len(lost) > 3 else "")},
+                        key=f"recycled:{subject.code}:{owner}:{rule_id}:{now.isoformat()}")
+                for (owner, rule_id), lost in told.items())
+            targets |= {row.to_pool for row in rows if row.to_pool is not None}
+        if len(rows) < size:
+            break
+    if targets:  # once for the whole sweep: the engine's tick covers a sweep cut short
+        transaction.on_commit(lambda: schedule_arrivals(targets))
+
+
+def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, RecycleRule],
+                   destinations: dict[tuple[int, int], clock.Destination], *,
+                   pool: LeadPool | None, after: tuple | None, size: int,
+                   now: datetime) -> list[_Recycled]:
+    """One statement: take the next ``size`` records due under any of ``rule_ids``
+    (``SKIP LOCKED``), send those whose rule is active in their pool (``rules``) to their
+    destination, write one RECYCLED event each, and return every record taken with where
+    it went (the others are left for their clocks to be recomputed).
+
+    The destinations (``clock.destination``, worked out per pool and rule) travel as a
+    small table; the statement applies ``Destination.for_count`` to each record's recycle
+    count. Everything else a record going back takes is ``returned_values``.
+    """
+    if connection.vendor != "postgresql":
+        return _recycle_batch_orm(subject, rule_ids, rules, destinations, pool=pool,
+                                  after=after, size=size, now=now)
+    model, events = subject.model, subject.event_model
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), (lambda name: quote(
+        model._meta.get_field(name).column))
+    keys = list(destinations)
+    plan = [array_literal([pool_id for pool_id, _rule in keys]),
+            array_literal([rule_id for _pool, rule_id in keys]),
+            array_literal([destinations[key].pool_id for key in keys]),
+            array_literal([destinations[key].dormant_after for key in keys]),
+            array_literal([destinations[key].dormant_pool_id for key in keys]),
+            array_literal([rules[rule_id].kind for _pool, rule_id in keys])]
+    where = ["t.recycle_due_at <= %s", "t.owner_id IS NOT NULL", "t.clock_paused_at IS NULL",
+             "t.status = ANY(%s::text[])", "t.recycle_rule_id = ANY(%s::bigint[])"]
+    where_params: list = [now, array_literal(list(subject.open_statuses)),
+                          array_literal(rule_ids)]
+    if pool is not None:
+        where.append("t.pool_id = %s")
+        where_params.append(pool.pk)
+    if after is not None:
+        # The redundant first test lets the index scan start at the cursor.
+        where.append("t.recycle_due_at >= %s AND (t.recycle_due_at, t.id) > (%s, %s)")
+        where_params += [after[0], after[0], after[1]]
+    assignments, set_params = [], []
+    for name, value in returned_values(subject, now).items():
+        assignments.append(f"{column(name)} = %s")
+        set_params.append(model._meta.get_field(name).get_db_prep_save(value, connection))
+    expressions = {
+        subject.event_fk: "g.id", "kind": "%s", "from_owner": "g.owner_id",
+        "from_pool": "g.pool_id", "to_pool": "g.to_pool", "reason": "g.reason",
+        "rule_id": "g.recycle_rule_id", "created_at": "%s",
+        "detail": "jsonb_build_object('due', g.recycle_due_at, 'count', g.recycle_count, "
+                  "'dormant', g.dormant)",
+    }
+    event_columns, event_select, event_params = [], [], []
+    for event_field in events._meta.concrete_fields:
+        if event_field.primary_key:
+            continue
+        event_columns.append(quote(event_field.column))
+        expression = expressions.get(event_field.name)
+        if expression is None:
+            event_select.append("%s")
+            event_params.append(event_field.get_db_prep_save(event_field.get_default(),
+                                                             connection))
+        else:
+            event_select.append(expression)
+            if event_field.name == "kind":
+                event_params.append(LeadEvent.Kind.RECYCLED.value)
+            elif event_field.name == "created_at":
+                event_params.append(event_field.get_db_prep_save(now, connection))
+    sql = f"""
+        WITH plan AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::int[],
+                                 %s::bigint[], %s::text[])
+                AS p(pool_id, rule_id, back_to, dormant_after, dormant_pool, reason)
+        ), due AS (
+            SELECT t.id, t.owner_id, t.pool_id, t.recycle_rule_id, t.recycle_count,
+                   t.recycle_due_at, t.{column(subject.label_field)} AS label
+            FROM {table} t
+            WHERE {" AND ".join(where)}
+            ORDER BY t.recycle_due_at, t.id
+            LIMIT %s
+            FOR UPDATE OF t SKIP LOCKED
+        ), go AS (
+            SELECT d.*, p.reason,
+                   (p.dormant_after IS NOT NULL AND p.dormant_pool IS NOT NULL
+                    AND d.recycle_count + 1 > p.dormant_after) AS dormant,
+                   p.back_to, p.dormant_pool
+            FROM due d JOIN plan p ON p.pool_id = d.pool_id AND p.rule_id = d.recycle_rule_id
+        ), moved AS (
+            UPDATE {table} t
+            SET {column("pool")} = CASE WHEN g.dormant THEN g.dormant_pool ELSE g.back_to END,
+                recycle_count = g.recycle_count + 1, {", ".join(assignments)}
+            FROM go g WHERE t.id = g.id
+            RETURNING t.id, g.owner_id, g.pool_id, t.{column("pool")} AS to_pool,
+                      g.recycle_rule_id, g.reason, g.recycle_due_at, t.recycle_count,
+                      g.dormant, g.label
+        ), logged AS (
+            INSERT INTO {quote(events._meta.db_table)} ({", ".join(event_columns)})
+            SELECT {", ".join(event_select)} FROM moved g
+        )
+        SELECT id, owner_id, recycle_rule_id, label, recycle_due_at, to_pool, dormant
+        FROM moved
+        UNION ALL
+        SELECT id, owner_id, recycle_rule_id, label, recycle_due_at, NULL, NULL
+        FROM due WHERE id NOT IN (SELECT id FROM go)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*plan, *where_params, size, *set_params, *event_params])
+        return [_Recycled(*row) for row in cursor.fetchall()]
+
+
+def _recycle_batch_orm(subject: Subject, rule_ids: list[int], rules: dict[int, RecycleRule],
+                       destinations: dict[tuple[int, int], clock.Destination], *,
+                       pool: LeadPool | None, after: tuple | None, size: int,
+                       now: datetime) -> list[_Recycled]:
+    """``_recycle_batch`` through the ORM, for the zero-setup SQLite demo."""
+    queryset = _due_records(subject, rule_ids, pool=pool, after=after, now=now)
+    taken = list(queryset.select_for_update().order_by("recycle_due_at", "pk").values_list(
+        "pk", "owner_id", "pool_id", "recycle_rule_id", "recycle_count", "recycle_due_at",
+        subject.label_field)[:size])
+    rows, updates, events = [], [], []
+    for pk, owner, pool_id, rule_id, count, due_at, name in taken:
+        destination = destinations.get((pool_id, rule_id))
+        if destination is None:
+            rows.append(_Recycled(pk, owner, rule_id, name, due_at, None, None))
+            continue
+        target, dormant = destination.for_count(count)
+        rows.append(_Recycled(pk, owner, rule_id, name, due_at, target, dormant))
+        updates.append((pk, target, count + 1))
+        events.append((pk, owner, pool_id, target, rule_id, rules[rule_id].kind,
+                       {"due": due_at.isoformat(), "count": count + 1, "dormant": dormant}))
+    update_and_log(subject.model, ["pk", "pool", "recycle_count"], updates,
+                   constants=returned_values(subject, now), log_model=subject.event_model,
+                   log_names=[subject.event_fk, "from_owner", "from_pool", "to_pool",
+                              "rule_id", "reason", "detail"], log_rows=events,
+                   log_constants={"kind": LeadEvent.Kind.RECYCLED, "actor": None,
+                                  "created_at": now})
+    return rows
 
 
 def _reassign(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: datetime,
@@ -902,17 +1140,18 @@ def _reassign(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: da
             notes.append(Message(row[8], "reassigned_away",
                                  {"name": row[10], "rule": rule.name},
                                  key=f"sla:{subject.code}:{item_id}:{now.isoformat()}"))
-        update_rows(subject.model,
-                    ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"],
-                    updates,
-                    constants={"status": subject.owned_status, "assigned_at": now,
-                               "recycle_grace": timedelta(0), "clock_paused_at": None,
-                               **dict(subject.reset_on_return)})
-        insert_rows(subject.event_model,
-                    [subject.event_fk, "from_owner", "to_owner", "rule_id", "detail"], events,
-                    constants={"kind": LeadEvent.Kind.TRANSFERRED, "actor": None,
-                               "from_pool": pool.pk, "to_pool": pool.pk,
-                               "reason": "first_touch_sla", "created_at": now})
+        update_and_log(
+            subject.model, ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"],
+            updates,
+            constants={"status": subject.owned_status, "assigned_at": now,
+                       "recycle_grace": timedelta(0), "clock_paused_at": None,
+                       **dict(subject.reset_on_return)},
+            log_model=subject.event_model,
+            log_names=[subject.event_fk, "from_owner", "to_owner", "rule_id", "detail"],
+            log_rows=events,
+            log_constants={"kind": LeadEvent.Kind.TRANSFERRED, "actor": None,
+                           "from_pool": pool.pk, "to_pool": pool.pk,
+                           "reason": "first_touch_sla", "created_at": now})
         LeadPool.objects.filter(pk=pool.pk).update(rr_last_user_id=outcome.rr_last_user_id)
         notify_many(notes)
     return leftover

@@ -26,6 +26,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.lib.bulk import text_array_literal
+from crm_site.lib.readahead import read_ahead
+
 from .models import Lead, LeadEvent, LeadPool
 from .models_intake import ImportJob, ImportRejectedRow
 from .normalize import is_mainland_mobile, normalize_company, normalize_email, normalize_phone
@@ -50,6 +53,11 @@ TARGET_FIELDS = {
     "grade": Lead._meta.get_field("grade"),
     "notes": Lead._meta.get_field("notes"),
 }
+# Per-row columns of a new lead, in table order; every other column takes a per-batch
+# constant.
+_ROW_COLUMNS = frozenset([*TARGET_FIELDS, "attributes", "mobile_key", "email_key",
+                          "company_key"])
+_ROW_ORDER = [f.name for f in Lead._meta.concrete_fields if f.name in _ROW_COLUMNS]
 ATTRIBUTE = "__attribute__"  # keep the column in the lead's attribute bag
 IGNORE = "__ignore__"
 
@@ -254,31 +262,86 @@ class _Row(NamedTuple):
     email_key: str
     company_key: str
     keys: list[str]
+    columns: tuple = ()  # the row's per-row insert values, in ``_ROW_ORDER``
+
+    def with_columns(self) -> _Row:
+        """The row with its insert values worked out (again, after a change)."""
+        values, keys = self.values, {"mobile_key": self.mobile_key,
+                                     "email_key": self.email_key,
+                                     "company_key": self.company_key}
+        columns = []
+        for name in _ROW_ORDER:
+            if name == "attributes":
+                columns.append(json.dumps(self.attributes, ensure_ascii=False)
+                               if self.attributes else "{}")
+            elif name in keys:
+                columns.append(keys[name])
+            else:
+                columns.append(values.get(name, ""))
+        return self._replace(columns=tuple(columns))
 
 
 def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, actor,
                merge: bool = False, name_template: str = "", empty_markers=None,
                on_progress: Callable[[int, ImportCounts], None] | None = None,
-               batch_size: int = BATCH_SIZE) -> ImportCounts:
-    """Import every row of ``table`` into ``pool``; returns the counts and rejected rows."""
+               batch_size: int | None = None) -> ImportCounts:
+    """Import every row of ``table`` into ``pool``; returns the counts and rejected rows.
+
+    The rows of the next batch are checked in a background thread while the current one
+    is written (``read_ahead``); every database statement runs here, on the caller's
+    connection and inside its transaction, if any.
+    """
     empty = {m.lower() for m in (empty_markers if empty_markers is not None
                                  else DEFAULT_EMPTY_MARKERS)}
+    batch_size = batch_size or BATCH_SIZE
     counts = ImportCounts(total=table.total)
-    seen: dict[str, int] = {}  # key → first line in this file
     processed = 0
-    plan = _plan(table.headers, mapping)
     from .collision import policy_for
 
     policy = policy_for(channel, "import")
+    batches = _checked_batches(table, _plan(table.headers, mapping), empty, name_template,
+                               channel, batch_size)
+    if table.total > batch_size:
+        batches = read_ahead(batches)
+    for checked in batches:
+        counts.rejected += checked.rejected
+        counts.skipped += checked.skipped
+        counts.rejects += checked.rejects
+        _write_batch(checked.candidates, pool=pool, channel=channel, actor=actor, merge=merge,
+                     counts=counts, policy=policy)
+        processed += checked.size
+        if on_progress:
+            on_progress(processed, counts)
+    counts.rejects.sort(key=lambda reject: reject[0])  # line order, whoever found them
+    return counts
+
+
+class _Checked(NamedTuple):
+    """One batch of the file, checked: the rows to write and the ones turned away."""
+
+    size: int
+    candidates: list[_Row]
+    rejects: list[tuple[int, str, dict]]
+    rejected: int
+    skipped: int  # duplicates of an earlier line
+
+
+def _checked_batches(table: Table, plan, empty: set[str], name_template: str, channel: str,
+                     batch_size: int) -> Iterator[_Checked]:
+    """Validate and key every row, batch by batch, and drop duplicates inside the file.
+
+    Pure Python, no database: it runs ahead of the writes in a thread of its own.
+    """
+    seen: dict[str, int] = {}  # key → first line in this file
+    headers = table.headers
     for batch in _batches(table.rows, batch_size):
-        candidates = []
+        candidates, rejects, rejected, skipped = [], [], 0, 0
         for line, cells in batch:
             values, attributes, problem, mobile_key = _check_row(cells, plan, empty,
                                                                  name_template)
             if problem:
-                counts.rejected += 1
-                row = dict(zip(table.headers, cells, strict=False))
-                counts.rejects.append((line, problem, row))
+                rejected += 1
+                rejects.append((line, problem, dict(zip(headers, cells, strict=False))))
                 continue
             # The same keys as ``Lead.refresh_keys``, without building a model instance.
             row = _Row(line, values, attributes, mobile_key,
@@ -288,20 +351,14 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
                       values.get("external_id", ""))
             first = next((seen[k] for k in row.keys if k in seen), None)
             if first is not None:
-                counts.skipped += 1
-                counts.rejects.append((line, _("Duplicate of line %(line)d in this file.")
-                                       % {"line": first},
-                                       dict(zip(table.headers, cells, strict=False))))
+                skipped += 1
+                rejects.append((line, _("Duplicate of line %(line)d in this file.")
+                                % {"line": first}, dict(zip(headers, cells, strict=False))))
                 continue
             for key in row.keys:
                 seen[key] = line
-            candidates.append(row)
-        _write_batch(candidates, pool=pool, channel=channel, actor=actor, merge=merge,
-                     counts=counts, policy=policy)
-        processed += len(batch)
-        if on_progress:
-            on_progress(processed, counts)
-    return counts
+            candidates.append(row.with_columns())
+        yield _Checked(len(batch), candidates, rejects, rejected, skipped)
 
 
 def _add_keys(keys: list[str], mobile_key: str, email_key: str, channel: str,
@@ -315,12 +372,16 @@ def _add_keys(keys: list[str], mobile_key: str, email_key: str, channel: str,
     return keys
 
 
-def _keys(lead: Lead) -> list[str]:
-    return _add_keys([], lead.mobile_key, lead.email_key, lead.channel, lead.external_id)
+class _Hit(NamedTuple):
+    """A lead already in the database that a row of the file repeats."""
+
+    pk: int
+    channel: str
+    external_id: str
 
 
-def _existing(candidates: list[_Row], channel: str) -> dict[str, Lead]:
-    """Leads already in the database under any key of the batch, by key."""
+def _existing(candidates: list[_Row], channel: str) -> dict[str, _Hit]:
+    """Leads already in the database under any key of the batch, by key (one query)."""
     mobiles = [row.mobile_key for row in candidates if row.mobile_key]
     emails = [row.email_key for row in candidates if row.email_key]
     externals = [row.values["external_id"] for row in candidates
@@ -334,24 +395,23 @@ def _existing(candidates: list[_Row], channel: str) -> dict[str, Lead]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT id FROM {Lead._meta.db_table}
+            SELECT id, mobile_key, email_key, channel, external_id
+            FROM {Lead._meta.db_table}
             WHERE (mobile_key = ANY(%s::text[]) AND NOT (mobile_key = ''))
                OR (email_key = ANY(%s::text[]) AND NOT (email_key = ''))
                OR (channel = %s AND external_id = ANY(%s::text[])
                    AND NOT (external_id = ''))
+            ORDER BY id
             """,
             [_array_literal(mobiles), _array_literal(emails), channel,
              _array_literal(externals)],
         )
-        ids = [pk for (pk,) in cursor.fetchall()]
-    found: dict[str, Lead] = {}
-    if not ids:
-        return found
-    for lead in Lead.objects.filter(pk__in=ids).order_by("pk").only(
-            "pk", "mobile_key", "email_key", "channel", "external_id", "attributes",
-            "pool_id", "owner_id", *TARGET_FIELDS):
-        for key in _keys(lead):
-            found.setdefault(key, lead)
+        rows = cursor.fetchall()
+    found: dict[str, _Hit] = {}
+    for pk, mobile_key, email_key, lead_channel, external_id in rows:
+        hit = _Hit(pk, lead_channel, external_id)
+        for key in _add_keys([], mobile_key, email_key, lead_channel, external_id):
+            found.setdefault(key, hit)
     return found
 
 
@@ -471,7 +531,7 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
         fresh = [row for row in candidates
                  if not any(k in existing for k in row.keys)]
         known = _customer_hits(fresh)
-        new, merged, attach = [], {}, []
+        new, merges, attach = [], [], []
         for row in candidates:
             hit = next((existing[k] for k in row.keys if k in existing), None)
             owner_key = next((k for k in _customer_keys(row) if k in known), None)
@@ -487,21 +547,17 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
                 else:
                     row.attributes["_possible_duplicates"] = [
                         {"kind": "customer", "id": customer_id, "on": owner_key[0]}]
+                    row = row.with_columns()
                 new.append(row)
             elif hit is not None and policy == "pool" and not (
                     row.values.get("external_id") and hit.external_id ==
                     row.values.get("external_id") and hit.channel == channel):
                 row.attributes["_possible_duplicates"] = [{"kind": "lead", "id": hit.pk}]
-                new.append(row)
+                new.append(row.with_columns())
             elif hit is None:
                 new.append(row)
             elif merge:
-                for name in TARGET_FIELDS:
-                    if not getattr(hit, name) and row.values.get(name):
-                        setattr(hit, name, row.values[name])
-                hit.attributes = {**row.attributes, **(hit.attributes or {})}
-                hit.refresh_keys()
-                merged[hit.pk] = hit
+                merges.append((row, hit.pk))
             else:
                 counts.skipped += 1
                 counts.rejects.append((row.line,
@@ -511,6 +567,7 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
             _insert_new(new, pool=pool, channel=channel, actor_id=actor_id, now=now)
         if attach:
             _attach_new(attach, pool=pool, channel=channel, actor_id=actor_id, now=now)
+        merged = _merge(merges)
         if merged:
             Lead.objects.bulk_update(list(merged.values()),
                                      [*TARGET_FIELDS, "attributes", "mobile_key", "email_key",
@@ -527,9 +584,22 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
     counts.merged += len(merged)
 
 
-# Per-row columns of a new lead; every other column takes a per-batch constant.
-_ROW_COLUMNS = frozenset([*TARGET_FIELDS, "attributes", "mobile_key", "email_key",
-                          "company_key"])
+def _merge(merges: list[tuple[_Row, int]]) -> dict[int, Lead]:
+    """Fill the blank fields of existing leads from the rows that repeat them (in file
+    order; the lead's own values and attributes win)."""
+    if not merges:
+        return {}
+    leads = Lead.objects.in_bulk({pk for _row, pk in merges})
+    merged: dict[int, Lead] = {}
+    for row, pk in merges:
+        lead = leads[pk]
+        for name in TARGET_FIELDS:
+            if not getattr(lead, name) and row.values.get(name):
+                setattr(lead, name, row.values[name])
+        lead.attributes = {**row.attributes, **(lead.attributes or {})}
+        lead.refresh_keys()
+        merged[pk] = lead
+    return merged
 
 
 def _insert_new(rows: list[_Row], *, pool, channel: str, actor_id, now) -> None:
@@ -541,15 +611,18 @@ def _insert_new(rows: list[_Row], *, pool, channel: str, actor_id, now) -> None:
     by default the model field's default (so a field added later is filled here as
     well), and a data-modifying CTE writes the events from the ids the insert returns.
     """
-    lead_columns, lead_select, params, arrays = [], [], [], []
+    lead_columns, lead_select, params = [], [], []
+    # One array literal per column, from the values the checking thread prepared.
+    arrays = [_array_literal(column) for column in zip(*(row.columns for row in rows),
+                                                       strict=True)]
     for model_field in _insertable(Lead):
         lead_columns.append(connection.ops.quote_name(model_field.column))
         # No casts to varchar(n): they truncate, while assigning text raises on a value
         # that is too long, as ``bulk_create`` did. Constants take the column's type.
         if model_field.name in _ROW_COLUMNS:
-            arrays.append(_column_values(rows, model_field.name))
+            number = _ROW_ORDER.index(model_field.name) + 1
             json_cast = "::jsonb" if model_field.get_internal_type() == "JSONField" else ""
-            lead_select.append(f"u.c{len(arrays)}{json_cast}")
+            lead_select.append(f"u.c{number}{json_cast}")
         else:
             lead_select.append("%s")
             params.append(_constant(model_field, {"pool": pool.pk, "channel": channel,
@@ -590,30 +663,7 @@ def _constant(model_field, values: dict):
     return model_field.get_db_prep_save(value, connection)
 
 
-def _column_values(rows: list[_Row], name: str) -> str:
-    """One column of the batch as a PostgreSQL array literal (``{"a","b"}``).
-
-    psycopg2 adapts a list element by element (~30 µs a row for 15 columns) into an
-    ``ARRAY[…]`` of 30,000 constants the server must then parse; one literal per
-    column costs a tenth of that on both sides.
-    """
-    if name == "attributes":
-        column = [json.dumps(row.attributes) for row in rows]
-    elif name in ("mobile_key", "email_key", "company_key"):
-        column = [getattr(row, name) for row in rows]
-    else:
-        column = [row.values.get(name, "") for row in rows]
-    return _array_literal(column)
-
-
-def _array_literal(values: list[str]) -> str:
-    return "{" + ",".join(map(_array_element, values)) + "}"
-
-
-def _array_element(value: str) -> str:
-    if "\\" in value or '"' in value:
-        value = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{value}"'
+_array_literal = text_array_literal
 
 
 def run_job(job: ImportJob) -> ImportCounts:

@@ -255,17 +255,16 @@ class OpportunityStageChange(models.Model):
 class OpportunityEvent(OwnershipEvent):
     """One append-only record per ownership or pool change of an opportunity."""
 
+    # No database constraint, as on every ownership event (see ``OwnershipEvent``).
     opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT,
                                     related_name="events", verbose_name=_("opportunity"),
-                                    db_index=False)
+                                    db_index=False, db_constraint=False)
 
     class Meta:
         verbose_name = _("opportunity event")
         verbose_name_plural = _("opportunity events")
         indexes = [
             models.Index(fields=["opportunity", "created_at", "id"], name="opp_event_time"),
-            models.Index(fields=["from_owner", "opportunity", "created_at"],
-                         name="opp_event_from_owner"),
             models.Index(fields=["to_pool", "created_at"], name="opp_event_pool_assigned",
                          condition=models.Q(kind__in=["assigned", "claimed"])),
         ]

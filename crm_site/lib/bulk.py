@@ -44,6 +44,17 @@ def _text_element(value: str) -> str:
     return f'"{value}"'
 
 
+def text_array_literal(values: Sequence[str]) -> str:
+    """``array_literal`` of strings only: one C-level join when nothing needs escaping
+    (the common case; a file import sends ~1.5 million values per 100,000 rows)."""
+    if not values:
+        return "{}"
+    probe = "\x00".join(values)  # PostgreSQL text never holds NUL: a safe separator
+    if "\\" in probe or '"' in probe:
+        return "{" + ",".join(map(_text_element, values)) + "}"
+    return '{"' + '","'.join(values) + '"}'
+
+
 # The common types by exact type, without ``_element``'s chain of isinstance checks: a
 # batch of 5,000 rows has ~50,000 values.
 _FAST = {int: str, str: _text_element, type(None): lambda _value: "NULL"}
@@ -88,25 +99,100 @@ def update_rows(model, names: Sequence[str], rows: Sequence[Sequence], *,
     if connection.vendor != "postgresql":
         return _update_rows_orm(model, names, rows, constants)
     table = connection.ops.quote_name(model._meta.db_table)
-    key = names[0]
-    arrays, assignments = [], []
-    for position, name in enumerate(names):
-        arrays.append(array_literal([row[position] for row in rows]))
-        if position:
-            assignments.append(f"{connection.ops.quote_name(_column(model, name))} = u.c{position}")
-    params: list = []
-    for name, value in constants.items():
-        assignments.append(f"{connection.ops.quote_name(_column(model, name))} = %s")
-        field = model._meta.get_field(name)
-        params.append(field.get_db_prep_save(value, connection))
-    unnest = ", ".join(f"%s::{_sql_type(model, name)}[]" for name in names)
-    aliases = ", ".join(f"c{n}" for n in range(len(names)))
+    arrays, unnest, aliases = _unnest(model, names, rows, "c")
+    assignments, params = _assignments(model, names, constants)
     sql = (f"UPDATE {table} SET {', '.join(assignments)} "
            f"FROM unnest({unnest}) AS u({aliases}) "
-           f"WHERE {table}.{connection.ops.quote_name(_column(model, key))} = u.c0")
+           f"WHERE {table}.{connection.ops.quote_name(_column(model, names[0]))} = u.c0")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params + arrays)
+        cursor.execute(sql, params + arrays)  # SET's constants come first in the text
         return cursor.rowcount
+
+
+def update_and_log(model, names: Sequence[str], rows: Sequence[Sequence], *,
+                   constants: dict | None = None, log_model, log_names: Sequence[str],
+                   log_rows: Sequence[Sequence], log_constants: dict | None = None) -> int:
+    """``update_rows``, and one row of ``log_model`` (an event) per row updated, in one
+    statement on PostgreSQL: the batch's arrays are sent and unnested once, and a row that
+    is gone writes no event. ``log_rows[i]`` goes with ``rows[i]``, its values in the
+    order of ``log_names``. Returns the number of rows updated.
+    """
+    if not rows:
+        return 0
+    constants, log_constants = constants or {}, log_constants or {}
+    if connection.vendor != "postgresql":
+        updated = _update_rows_orm(model, names, rows, constants)
+        insert_rows(log_model, log_names, log_rows, constants=log_constants)
+        return updated
+    table = connection.ops.quote_name(model._meta.db_table)
+    key = connection.ops.quote_name(_column(model, names[0]))
+    json_names = [n for n in log_names if _sql_type(log_model, n) == "jsonb"]
+    arrays, unnest, aliases = _unnest(model, names, rows, "c")
+    positions = [p for p, name in enumerate(log_names) if name not in json_names]
+    log_arrays, log_unnest, log_aliases = _unnest(
+        log_model, [log_names[p] for p in positions],
+        [[row[p] for p in positions] for row in log_rows], "e")
+    assignments, params = _assignments(model, names, constants)
+    columns, select, log_params = _insert_select(log_model, log_names, log_rows,
+                                                 log_constants, json_names, prefix="e")
+    sql = (f"WITH u AS (SELECT * FROM unnest({', '.join(filter(None, [unnest, log_unnest]))}) "
+           f"WITH ORDINALITY AS u({', '.join(filter(None, [aliases, log_aliases]))}, n)), "
+           f"moved AS (UPDATE {table} SET {', '.join(assignments)} FROM u "
+           f"WHERE {table}.{key} = u.c0 RETURNING {table}.{key} AS moved_key) "
+           f"INSERT INTO {connection.ops.quote_name(log_model._meta.db_table)} "
+           f"({', '.join(columns)}) SELECT {', '.join(select)} "
+           f"FROM u JOIN moved ON moved.moved_key = u.c0")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays + log_arrays + params + log_params)
+        return cursor.rowcount
+
+
+def _unnest(model, names: Sequence[str], rows: Sequence[Sequence], prefix: str
+            ) -> tuple[list[str], str, str]:
+    """The array literals of ``names``' columns, their ``unnest`` arguments and aliases."""
+    arrays = [array_literal([row[position] for row in rows])
+              for position in range(len(names))]
+    unnest = ", ".join(f"%s::{_sql_type(model, name)}[]" for name in names)
+    aliases = ", ".join(f"{prefix}{n}" for n in range(len(names)))
+    return arrays, unnest, aliases
+
+
+def _assignments(model, names: Sequence[str], constants: dict) -> tuple[list[str], list]:
+    """``SET`` items: ``names[1:]`` from the unnested columns, then the constants."""
+    quote = connection.ops.quote_name
+    assignments = [f"{quote(_column(model, name))} = u.c{position}"
+                   for position, name in enumerate(names) if position]
+    params: list = []
+    for name, value in constants.items():
+        assignments.append(f"{quote(_column(model, name))} = %s")
+        params.append(model._meta.get_field(name).get_db_prep_save(value, connection))
+    return assignments, params
+
+
+def _insert_select(model, names: Sequence[str], rows: Sequence[Sequence], constants: dict,
+                   json_names: Sequence[str], *, prefix: str) -> tuple[list[str], list[str],
+                                                                       list]:
+    """Columns and ``SELECT`` items of an insert from unnested columns named
+    ``{prefix}0…`` (``names`` without ``json_names``), JSON columns read by position from
+    one JSON array each, every other column a constant or its model default."""
+    unnested = [n for n in names if n not in json_names]
+    columns, select, params = [], [], []
+    given = set(names) | set(constants)
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.name not in given:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in json_names:
+            position = names.index(field.name)
+            select.append("NULLIF((%s::jsonb) -> (u.n - 1)::int, 'null'::jsonb)")
+            params.append(json.dumps([row[position] for row in rows], ensure_ascii=False))
+        elif field.name in names:
+            select.append(f"u.{prefix}{unnested.index(field.name)}")
+        else:
+            value = constants[field.name] if field.name in constants else field.get_default()
+            select.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    return columns, select, params
 
 
 def _update_rows_orm(model, names, rows, constants) -> int:
@@ -139,23 +225,19 @@ def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence], *,
         model.objects.bulk_create(objects, batch_size=500)
         return len(objects)
     table = connection.ops.quote_name(model._meta.db_table)
-    columns, select, params = [], [], []
-    given = set(names) | set(constants)
-    for field in model._meta.concrete_fields:
-        if field.primary_key and field.name not in given:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.name in names:
-            select.append(f"u.c{names.index(field.name)}")
-        else:
-            value = constants[field.name] if field.name in constants else field.get_default()
-            select.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
-    arrays = [array_literal([row[position] for row in rows]) for position in range(len(names))]
-    unnest = ", ".join(f"%s::{_sql_type(model, name)}[]" for name in names)
-    aliases = ", ".join(f"c{n}" for n in range(len(names)))
+    # A JSON column travels as one JSON array, read by position (``WITH ORDINALITY``):
+    # one ``json.dumps`` of the batch instead of one per value plus array quoting.
+    json_names = ([n for n in names if _sql_type(model, n) == "jsonb"]
+                  if len(names) > 1 else [])
+    unnested = [n for n in names if n not in json_names]
+    columns, select, params = _insert_select(model, names, rows, constants, json_names,
+                                             prefix="c")
+    positions = [names.index(name) for name in unnested]
+    arrays, unnest, aliases = _unnest(
+        model, unnested, [[row[p] for p in positions] for row in rows], "c")
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-           f"SELECT {', '.join(select)} FROM unnest({unnest}) AS u({aliases})")
+           f"SELECT {', '.join(select)} FROM unnest({unnest}) WITH ORDINALITY "
+           f"AS u({aliases}, n)")
     with connection.cursor() as cursor:
         cursor.execute(sql, params + arrays)
         return cursor.rowcount

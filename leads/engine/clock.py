@@ -152,3 +152,39 @@ def qualifies(*, kind: str, outcome: str, content: str, types: Iterable[str] = (
     if outcomes and outcome not in outcomes:
         return False
     return meaningful_length(content) >= min_length
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a rule sends the records it recycles from one pool.
+
+    The sub-pool of origin, its parent or a named pool; past ``dormant_after`` recycles,
+    the dormant pool instead (when there is one).
+    """
+
+    pool_id: int
+    dormant_after: int | None = None
+    dormant_pool_id: int | None = None
+
+    def for_count(self, recycled_before: int) -> tuple[int, bool]:
+        """The pool a record recycled ``recycled_before`` times goes to, and whether that is
+        the dormant pool."""
+        if (self.dormant_after is not None and self.dormant_pool_id is not None
+                and recycled_before + 1 > self.dormant_after):
+            return self.dormant_pool_id, True
+        return self.pool_id, False
+
+
+def destination(*, pool_id: int, parent_id: int | None, target: str,
+                target_pool_id: int | None, max_recycles: int | None,
+                dormant_pool_id: int | None) -> Destination:
+    """A rule's destination for records of pool ``pool_id``: ``target`` is ``parent`` (the
+    parent pool, if any), ``pool`` (``target_pool_id``, if set) or anything else (back to
+    the same pool)."""
+    if target == "parent" and parent_id:
+        back = parent_id
+    elif target == "pool" and target_pool_id:
+        back = target_pool_id
+    else:
+        back = pool_id
+    return Destination(back, max_recycles, dormant_pool_id)

@@ -26,8 +26,10 @@ operations whatever the number of members (~10 µs with 500 members), not a Pyth
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -69,9 +71,12 @@ class Caps:
     grade_caps: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Item:
-    """A waiting lead (or opportunity), reduced to what eligibility looks at."""
+class Item(NamedTuple):
+    """A waiting lead (or opportunity), reduced to what eligibility looks at.
+
+    Named tuples, not frozen dataclasses: a run builds one per lead and a decision per
+    lead (100,000 of each in a big backlog), and a tuple is built five times faster.
+    """
 
     id: int
     region: str = ""
@@ -80,8 +85,7 @@ class Item:
     blocked: frozenset[int] = frozenset()  # users in cool-down, or the current owner
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     item_id: int
     user_id: int
     detail: dict
@@ -153,6 +157,12 @@ class _Roster:
         }
         self._region_masks: dict[str, np.ndarray] = {}
         self._category_masks: dict[str, np.ndarray] = {}
+        # The same as plain Python lists, for the per-lead steps numpy is slow at: member
+        # ids in order, and the positions of members who can still take a lead.
+        self.id_list = [c.user_id for c in ordered]
+        self.open_list = [n for n in range(len(ordered)) if self.open[n]]
+        self._scoped_regions = any(c.regions for c in ordered)
+        self._scoped_categories = any(c.categories for c in ordered)
 
     def _has_room(self, n: int) -> bool:
         candidate = self.candidates[n]
@@ -171,6 +181,18 @@ class _Roster:
                             dtype=bool)
             cache[value] = mask
         return mask
+
+    def only_room_matters(self, item: Item) -> bool:
+        """Whether everyone with room may take ``item`` (``mask_for`` would be ``open``):
+        no member limited to regions or categories it concerns, no cap on its grade, nobody
+        blocked. Most leads are such leads."""
+        if item.blocked and any(user in self.index for user in item.blocked):
+            return False
+        if item.grade and item.grade in self.grade_counts:
+            return False
+        if self._scoped_regions and (item.region or self.pool_region):
+            return False
+        return not (self._scoped_categories and (item.category or self.pool_category))
 
     def mask_for(self, item: Item) -> np.ndarray:
         """Who is eligible for ``item`` right now."""
@@ -199,6 +221,7 @@ class _Roster:
         if (caps.pool_cap is not None and self.open_in_pool[n] >= caps.pool_cap) or (
                 caps.overall_cap is not None and self.open_total[n] >= caps.overall_cap):
             self.open[n] = False
+            del self.open_list[bisect_left(self.open_list, n)]
 
     def reason(self, n: int, item: Item) -> str:
         candidate = self.candidates[n]
@@ -250,21 +273,31 @@ def assign(items: Sequence[Item], candidates: Sequence[Candidate], *, strategy: 
     pointer = rr_last_user_id
     size = len(roster.candidates)
     for item in items:
-        if size == 0 or not roster.open.any():
+        if size == 0 or not roster.open_list:
             unassigned.append(item.id)
             continue
-        mask = roster.mask_for(item)
-        eligible = int(mask.sum())
-        if eligible == 0:
-            unassigned.append(item.id)
-            continue
+        plain = strategy == ROUND_ROBIN and roster.only_room_matters(item)
+        if plain:
+            # The next member with room after the pointer: a bisection, no vector work.
+            mask, eligible = None, len(roster.open_list)
+        else:
+            mask = roster.mask_for(item)
+            eligible = int(mask.sum())
+            if eligible == 0:
+                unassigned.append(item.id)
+                continue
         detail: dict = {"s": strategy, "eligible": eligible}
         if strategy == ROUND_ROBIN:
-            start = int(np.searchsorted(roster.ids, pointer, side="right")) if (
-                pointer is not None) else 0
-            rotated = np.concatenate((mask[start:], mask[:start]))
-            offset = int(rotated.argmax())
-            n = (start + offset) % size
+            start = bisect_right(roster.id_list, pointer) if pointer is not None else 0
+            if plain:
+                open_list = roster.open_list
+                k = bisect_left(open_list, start)
+                n = open_list[k] if k < len(open_list) else open_list[0]
+                offset = (n - start) % size
+            else:
+                rotated = np.concatenate((mask[start:], mask[:start]))
+                offset = int(rotated.argmax())
+                n = (start + offset) % size
             if offset:
                 # Name the first few the rotation passed over, and why.
                 named = {}
@@ -278,7 +311,7 @@ def assign(items: Sequence[Item], candidates: Sequence[Candidate], *, strategy: 
                     detail["skipped_more"] = offset - explain
             if pointer is not None:
                 detail["after"] = int(pointer)
-            pointer = int(roster.ids[n])
+            pointer = roster.id_list[n]
         elif strategy == WEIGHTED:
             roster.current[mask] += roster.weight[mask]
             total = int(roster.weight[mask].sum())
@@ -294,7 +327,7 @@ def assign(items: Sequence[Item], candidates: Sequence[Candidate], *, strategy: 
             detail["in_pool"] = int(roster.open_in_pool[n])
             detail["cap"] = caps.pool_cap
         roster.give(n, item)
-        decisions.append(Decision(item.id, int(roster.ids[n]), detail))
+        decisions.append(Decision(item.id, roster.id_list[n], detail))
     swrr = {int(u): int(c) for u, c in zip(roster.ids, roster.current, strict=True)}
     return Outcome(decisions, unassigned, pointer, swrr, passed_over)
 

@@ -374,6 +374,50 @@ def test_not_converted_goes_to_the_parent_pool_and_past_the_cap_to_the_dormant_p
     assert LeadEvent.objects.get(lead=worn, kind="recycled").detail["dormant"] is True
 
 
+def test_a_lead_whose_rule_was_switched_off_stays_and_gets_a_fresh_clock(pool, wangfang):
+    old = recycle_rule(pool, threshold=3, order=1)
+    later = recycle_rule(pool, threshold=30, order=2)
+    lead = owned(pool, wangfang, assigned_ago=timedelta(days=5))
+    assert lead.recycle_rule_id == old.pk and lead.recycle_due_at < timezone.now()
+    # Switched off behind the engine's back (no refresh of the pool's clocks).
+    RecycleRule.objects.filter(pk=old.pk).update(is_active=False)
+    report = circulation.recycle_run()
+    assert not report.recycled
+    lead.refresh_from_db()
+    assert lead.owner_id == wangfang.pk and lead.recycle_rule_id == later.pk
+    assert lead.recycle_due_at > timezone.now()
+    assert not LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.RECYCLED).exists()
+
+
+def test_a_sweep_with_a_limit_moves_that_many_oldest_first_and_the_next_the_rest(
+        pool, wangfang, lilei):
+    rule = recycle_rule(pool, threshold=7)
+    leads = [owned(pool, owner, assigned_ago=timedelta(days=8, hours=n))
+             for n, owner in enumerate((wangfang, lilei, wangfang, lilei, wangfang))]
+    first = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS, limit=2)
+    assert first.recycled == Counter({rule.pk: 2})
+    # Oldest deadline first: the leads assigned longest ago.
+    gone = set(LeadEvent.objects.filter(kind="recycled").values_list("lead_id", flat=True))
+    assert gone == {leads[4].pk, leads[3].pk}
+    rest = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS)
+    assert rest.recycled == Counter({rule.pk: 3})
+    assert LeadEvent.objects.filter(kind="recycled").count() == 5
+    detail = LeadEvent.objects.get(lead=leads[0], kind="recycled").detail
+    assert detail["count"] == 1 and detail["dormant"] is False
+    assert detail["due"].startswith(leads[0].recycle_due_at.date().isoformat())
+
+
+def test_history_keeps_its_leads_even_without_database_constraints(pool, wangfang):
+    """Events name their lead without a database constraint (see ``OwnershipEvent``);
+    the ORM still refuses to delete a lead that has history."""
+    from django.db.models import ProtectedError
+
+    lead = owned(pool, wangfang)
+    with pytest.raises(ProtectedError):
+        Lead.objects.filter(pk=lead.pk).delete()
+    assert LeadEvent.objects.filter(lead=lead).count() == 2
+
+
 def test_key_leads_are_spared_when_the_rule_says_so(pool, wangfang):
     recycle_rule(pool, threshold=7, exclude_starred=True)
     lead = owned(pool, wangfang, assigned_ago=timedelta(days=8))
@@ -507,8 +551,9 @@ def test_a_run_killed_mid_batch_leaves_nothing_half_done_and_the_next_run_redoes
     def killed(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    # The recycle UPDATE went through; the worker dies before the events are written.
-    monkeypatch.setattr(circulation, "insert_rows", killed)
+    # The batch's statement moved the leads and wrote their events; the worker dies before
+    # the batch commits (while telling the owners).
+    monkeypatch.setattr(circulation, "notify_many", killed)
     with pytest.raises(SystemExit):
         circulation.recycle_run()
     for lead in stale:

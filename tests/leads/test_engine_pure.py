@@ -176,6 +176,35 @@ def test_no_cap_is_ever_exceeded_and_no_ineligible_rep_receives_a_lead(
                     assert candidate.open_by_grade[grade] <= cap
 
 
+@settings(max_examples=300)
+@given(members=st.lists(candidate_st, min_size=0, max_size=10,
+                        unique_by=lambda c: c.user_id),
+       leads=st.lists(item_st, max_size=40, unique_by=lambda i: i.id),
+       caps=caps_st, unscoped=st.booleans(), plain_leads=st.booleans(),
+       pointer=st.one_of(st.none(), st.integers(min_value=0, max_value=60)))
+def test_round_robin_decides_the_same_with_and_without_its_shortcut(
+        members, leads, caps, unscoped, plain_leads, pointer):
+    """Most leads only need "the next member with room" (a bisection); the vector path
+    that checks regions, categories, grades and cool-downs must agree with it."""
+    if unscoped:
+        members = [Candidate(user_id=c.user_id, open_total=c.open_total,
+                             open_in_pool=c.open_in_pool, open_by_grade=c.open_by_grade,
+                             available=c.available) for c in members]
+    if plain_leads:
+        leads = [Item(id=lead.id, region=lead.region, category=lead.category)
+                 for lead in leads]
+    fast = assign(leads, members, strategy="round_robin", caps=caps,
+                  rr_last_user_id=pointer)
+    original = strategies._Roster.only_room_matters
+    strategies._Roster.only_room_matters = lambda self, item: False
+    try:
+        slow = assign(leads, members, strategy="round_robin", caps=caps,
+                      rr_last_user_id=pointer)
+    finally:
+        strategies._Roster.only_room_matters = original
+    assert fast == slow
+
+
 def test_decisions_explain_who_was_passed_over_and_why():
     members = [Candidate(user_id=1, open_in_pool=5), Candidate(user_id=2, available=False),
                Candidate(user_id=3)]
@@ -285,6 +314,23 @@ def test_a_warning_already_past_is_owed_at_once_then_the_next_one_follows():
     assert clock.next_warning(due_at, offsets, now=T0 + 3 * DAY, owed=False) == T0 + 4 * DAY
     assert clock.next_warning(due_at, offsets, now=T0 + 4 * DAY, owed=False) is None
     assert clock.next_warning(due_at, offsets, now=T0 + 6 * DAY) is None
+
+
+def test_where_a_recycled_record_goes():
+    back = clock.destination(pool_id=5, parent_id=1, target="origin", target_pool_id=9,
+                             max_recycles=None, dormant_pool_id=7)
+    assert back.for_count(0) == (5, False) and back.for_count(99) == (5, False)
+    up = clock.destination(pool_id=5, parent_id=1, target="parent", target_pool_id=None,
+                           max_recycles=2, dormant_pool_id=7)
+    assert [up.for_count(n) for n in range(4)] == [(1, False), (1, False), (7, True),
+                                                   (7, True)]
+    # A top pool's "parent" is itself; without a dormant pool the cap sends nowhere else.
+    top = clock.destination(pool_id=1, parent_id=None, target="parent", target_pool_id=None,
+                            max_recycles=1, dormant_pool_id=None)
+    assert top.for_count(5) == (1, False)
+    chosen = clock.destination(pool_id=5, parent_id=1, target="pool", target_pool_id=9,
+                               max_recycles=None, dormant_pool_id=None)
+    assert chosen.for_count(0) == (9, False)
 
 
 @pytest.mark.parametrize(("content", "kind", "outcome", "expected"), [

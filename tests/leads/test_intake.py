@@ -63,6 +63,26 @@ def test_import_reports_rejects_by_line_and_skips_in_file_duplicates(master):
     assert LeadEvent.objects.filter(kind=LeadEvent.Kind.CREATED).count() == 2
 
 
+def test_a_file_in_many_batches_imports_as_one_with_rejects_in_line_order(master):
+    """Small batches: the next batch is checked (in a thread of its own) while the current
+    one is written; duplicates across batches and the reject list come out the same."""
+    from django.utils import translation
+
+    rows = [f"客户{n},139{n:08d},公司{n % 7}" for n in range(1, 301)]
+    rows[120] = "客户重复,13900000007,公司0"  # line 122 repeats line 8, two batches back
+    rows[250] = ",13900009999,公司9"  # line 252: no name
+    raw = ("姓名,手机,公司\n" + "\n".join(rows) + "\n").encode("utf-8")
+    table = read_table(raw, "batches.csv")
+    with translation.override("en"):
+        counts = run_import(table=table, pool=master, channel="file_import",
+                            mapping=guess_mapping(table.headers), actor=None, batch_size=25)
+    assert (counts.accepted, counts.skipped, counts.rejected) == (298, 1, 1)
+    assert [line for line, _reason, _row in counts.rejects] == [122, 252]
+    assert counts.rejects[0][1] == "Duplicate of line 8 in this file."
+    assert Lead.objects.filter(channel="file_import").count() == 298
+    assert LeadEvent.objects.filter(kind="created", reason="file_import").count() == 298
+
+
 def test_reimporting_the_same_file_adds_nothing_and_merge_fills_gaps(master):
     raw = _csv(SAMPLE)
     table = read_table(raw, "leads.csv")
