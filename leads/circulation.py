@@ -492,16 +492,16 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
             if not waiting:
                 break
             blocked = cooled_down(subject, pool, [w.id for w in waiting], now_batch)
-            items = [strategies.Item(id=w.id, region=w.region, category=w.category,
-                                     grade=w.grade, blocked=blocked.get(w.id, frozenset()))
-                     for w in waiting]
+            nobody = frozenset()
+            items = [strategies.Item(w.id, w.region, w.category, w.grade,
+                                     blocked.get(w.id, nobody)) for w in waiting]
             outcome = strategies.assign(
                 items, candidates, strategy=pool.strategy, caps=caps,
                 rr_last_user_id=pointer, pool_region=pool.region,
                 pool_category=pool.product_category)
             pointer, swrr = outcome.rr_last_user_id, outcome.swrr
-            for decision in outcome.decisions:
-                report.assigned[(pool.pk, decision.user_id)] += 1
+            for _item, user_id, _detail in outcome.decisions:
+                report.assigned[(pool.pk, user_id)] += 1
             report.unassigned[pool.pk] += len(outcome.unassigned)
             if not dry_run and outcome.decisions:
                 by_id = {w.id: w for w in waiting}
@@ -511,7 +511,7 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
                 LeadPool.objects.filter(pk=pool.pk).update(rr_last_user_id=pointer)
                 if pool.strategy == LeadPool.Strategy.WEIGHTED:
                     update_rows(PoolMember, ["pk", "swrr_current"], [
-                        (m.pk, outcome.swrr.get(m.user_id, m.swrr_current))
+                        (m.pk, swrr.get(m.user_id, m.swrr_current))
                         for m in members.members if m.pk])
         after = after_next
         if len(waiting) < size:
@@ -521,31 +521,47 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
 
 def _apply_assignments(subject: Subject, pool: LeadPool, decisions, by_id: dict,
                        *, actor, now: datetime) -> None:
-    """One UPDATE of the records, one INSERT of their ASSIGNED events, their clocks set."""
+    """One statement for the records and their ASSIGNED events, their clocks set; then
+    one notification per rep who received some."""
     rules = clock_rules([pool.pk]).get(pool.pk, ())
+    # Every record of the batch is assigned now, so its clock depends only on its grade
+    # and on a qualifying contact later than now (none, in practice): one clock per kind.
+    clocks: dict[tuple, tuple] = {}
     updates = []
-    for decision in decisions:
-        waiting = by_id[decision.item_id]
-        facts = clock.ClockFacts(id=decision.item_id, assigned_at=now,
-                                 last_qualified_at=waiting.last_qualified_at,
-                                 grade=waiting.grade, status=subject.owned_status)
-        due = clock.due(facts, rules, now)
-        updates.append((decision.item_id, decision.user_id, due.at if due else None,
-                        due.rule_id if due else None, due.warn_at if due else None))
-    update_and_log(subject.model,
-                   ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"], updates,
-                   constants={"status": subject.owned_status, "assigned_at": now,
-                              "recycle_grace": timedelta(0), "clock_paused_at": None},
-                   log_model=subject.event_model,
-                   log_names=[subject.event_fk, "to_owner", "detail"],
-                   log_rows=[(d.item_id, d.user_id, d.detail) for d in decisions],
-                   log_constants={"kind": LeadEvent.Kind.ASSIGNED,
-                                  "actor": getattr(actor, "pk", None), "from_pool": pool.pk,
-                                  "to_pool": pool.pk, "reason": pool.strategy,
-                                  "created_at": now})
+    for item_id, user_id, _detail in decisions:
+        if not rules:  # no recycle rule in the pool: no clock
+            updates.append((item_id, user_id, None, None, None))
+            continue
+        waiting = by_id[item_id]
+        touched = waiting.last_qualified_at
+        key = (waiting.grade, touched if touched is not None and touched >= now else None)
+        found = clocks.get(key)
+        if found is None:
+            due = clock.due(clock.ClockFacts(id=item_id, assigned_at=now,
+                                             last_qualified_at=key[1], grade=waiting.grade,
+                                             status=subject.owned_status), rules, now)
+            found = clocks[key] = ((due.at, due.rule_id, due.warn_at) if due
+                                   else (None, None, None))
+        updates.append((item_id, user_id, *found))
+    update_and_log(
+        subject.model, ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"],
+        updates,
+        constants={"status": subject.owned_status, "assigned_at": now,
+                   "recycle_grace": timedelta(0), "clock_paused_at": None},
+        log_model=subject.event_model, log_names=[subject.event_fk, "to_owner", "detail"],
+        log_rows=decisions,  # (record, receiver, why): the event's columns
+        log_constants={"kind": LeadEvent.Kind.ASSIGNED, "actor": getattr(actor, "pk", None),
+                       "from_pool": pool.pk, "to_pool": pool.pk, "reason": pool.strategy,
+                       "created_at": now})
+    _tell_receivers(subject, pool, decisions, by_id, now=now)
+
+
+def _tell_receivers(subject: Subject, pool: LeadPool, decisions, by_id: dict, *,
+                    now: datetime) -> None:
+    """One notification per rep who received records in this batch, naming the first."""
     received: dict[int, list[str]] = defaultdict(list)
-    for decision in decisions:
-        received[decision.user_id].append(by_id[decision.item_id].name)
+    for item_id, user_id, _detail in decisions:
+        received[user_id].append(by_id[item_id].name)
     notify_many(
         Message(user, f"{subject.code}_assigned",
                 {"count": len(names), "pool": pool.display_name,

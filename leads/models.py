@@ -176,9 +176,14 @@ class Circulating(models.Model):
                     "for the recycle clock."),
     )
     recycle_due_at = models.DateTimeField(_("recycle due"), null=True, blank=True)
+    # Worked out from the facts and the rules by ``refresh_due``, like the due time: a
+    # reference without a database constraint (no check for each of the records an
+    # assignment or a sweep moves); the sweep takes a rule it does not know as a clock to
+    # recompute.
     recycle_rule = models.ForeignKey(
         "leads.RecycleRule", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("rule that will fire"), db_index=False,
+        db_constraint=False,
     )
     recycle_warn_at = models.DateTimeField(_("next warning"), null=True, blank=True)
     recycle_grace = models.DurationField(

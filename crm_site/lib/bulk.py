@@ -60,10 +60,23 @@ def text_array_literal(values: Sequence[str]) -> str:
 _FAST = {int: str, str: _text_element, type(None): lambda _value: "NULL"}
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def array_literal(values: Sequence) -> str:
     """A PostgreSQL array literal (``{1,NULL,"a b"}``) of ints, text, times or JSON."""
     fast = _FAST
-    return "{" + ",".join([fast[type(v)](v) if type(v) in fast else _element(v)
+    seen: dict = {}  # times repeat within a batch (one deadline for all): format each once
+
+    def other(value) -> str:
+        if isinstance(value, (dict, list)):
+            return _element(value)
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = _element(value)
+        return text
+
+    return "{" + ",".join([fast[type(v)](v) if type(v) in fast else other(v)
                            for v in values]) + "}"
 
 
@@ -124,34 +137,37 @@ def update_and_log(model, names: Sequence[str], rows: Sequence[Sequence], *,
         updated = _update_rows_orm(model, names, rows, constants)
         insert_rows(log_model, log_names, log_rows, constants=log_constants)
         return updated
-    table = connection.ops.quote_name(model._meta.db_table)
-    key = connection.ops.quote_name(_column(model, names[0]))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key = quote(_column(model, names[0]))
     json_names = [n for n in log_names if _sql_type(log_model, n) == "jsonb"]
     arrays, unnest, aliases = _unnest(model, names, rows, "c")
     positions = [p for p, name in enumerate(log_names) if name not in json_names]
     log_arrays, log_unnest, log_aliases = _unnest(
-        log_model, [log_names[p] for p in positions],
-        [[row[p] for p in positions] for row in log_rows], "e")
+        log_model, [log_names[p] for p in positions], log_rows, "e", positions)
     assignments, params = _assignments(model, names, constants)
     columns, select, log_params = _insert_select(log_model, log_names, log_rows,
                                                  log_constants, json_names, prefix="e")
     sql = (f"WITH u AS (SELECT * FROM unnest({', '.join(filter(None, [unnest, log_unnest]))}) "
            f"WITH ORDINALITY AS u({', '.join(filter(None, [aliases, log_aliases]))}, n)), "
+           # The updated rows hand their log values on: no join back (the planner, who
+           # cannot count the rows of a CTE, would make it a nested loop).
            f"moved AS (UPDATE {table} SET {', '.join(assignments)} FROM u "
-           f"WHERE {table}.{key} = u.c0 RETURNING {table}.{key} AS moved_key) "
-           f"INSERT INTO {connection.ops.quote_name(log_model._meta.db_table)} "
-           f"({', '.join(columns)}) SELECT {', '.join(select)} "
-           f"FROM u JOIN moved ON moved.moved_key = u.c0")
+           f"WHERE {table}.{key} = u.c0 RETURNING u.*) "
+           f"INSERT INTO {quote(log_model._meta.db_table)} "
+           f"({', '.join(columns)}) SELECT {', '.join(select)} FROM moved AS u")
     with connection.cursor() as cursor:
         cursor.execute(sql, arrays + log_arrays + params + log_params)
         return cursor.rowcount
 
 
-def _unnest(model, names: Sequence[str], rows: Sequence[Sequence], prefix: str
-            ) -> tuple[list[str], str, str]:
-    """The array literals of ``names``' columns, their ``unnest`` arguments and aliases."""
-    arrays = [array_literal([row[position] for row in rows])
-              for position in range(len(names))]
+def _unnest(model, names: Sequence[str], rows: Sequence[Sequence], prefix: str,
+            positions: Sequence[int] | None = None) -> tuple[list[str], str, str]:
+    """The array literals of ``names``' columns (the values at ``positions`` of each row,
+    by default all of them, in order), their ``unnest`` arguments and aliases."""
+    columns = list(zip(*rows, strict=True))  # one pass in C, however many rows
+    arrays = [array_literal(columns[position])
+              for position in (positions if positions is not None else range(len(names)))]
     unnest = ", ".join(f"%s::{_sql_type(model, name)}[]" for name in names)
     aliases = ", ".join(f"{prefix}{n}" for n in range(len(names)))
     return arrays, unnest, aliases
@@ -185,7 +201,7 @@ def _insert_select(model, names: Sequence[str], rows: Sequence[Sequence], consta
         if field.name in json_names:
             position = names.index(field.name)
             select.append("NULLIF((%s::jsonb) -> (u.n - 1)::int, 'null'::jsonb)")
-            params.append(json.dumps([row[position] for row in rows], ensure_ascii=False))
+            params.append(_JSON.encode([row[position] for row in rows]))
         elif field.name in names:
             select.append(f"u.{prefix}{unnested.index(field.name)}")
         else:
@@ -232,9 +248,8 @@ def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence], *,
     unnested = [n for n in names if n not in json_names]
     columns, select, params = _insert_select(model, names, rows, constants, json_names,
                                              prefix="c")
-    positions = [names.index(name) for name in unnested]
-    arrays, unnest, aliases = _unnest(
-        model, unnested, [[row[p] for p in positions] for row in rows], "c")
+    arrays, unnest, aliases = _unnest(model, unnested, rows, "c",
+                                      [names.index(name) for name in unnested])
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
            f"SELECT {', '.join(select)} FROM unnest({unnest}) WITH ORDINALITY "
            f"AS u({aliases}, n)")

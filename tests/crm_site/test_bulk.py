@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm_site.lib.bulk import array_literal, text_array_literal, update_and_log
-from crm_site.lib.readahead import read_ahead
+from crm_site.lib.overlap import read_ahead
 
 # --- array literals ------------------------------------------------------------------------
 
@@ -144,3 +144,37 @@ def test_timedelta_and_times_keep_their_array_form():
     now = timezone.now()
     literal = array_literal([now, None, timedelta(hours=2)])
     assert literal.startswith('{"') and "NULL" in literal and "7200.0 seconds" in literal
+
+
+# --- side_by_side --------------------------------------------------------------------------
+
+
+def test_side_by_side_works_every_item_on_worker_threads():
+    from crm_site.lib.overlap import side_by_side
+
+    main = threading.get_ident()
+    results = dict(side_by_side(range(30), lambda n: (n * n, threading.get_ident()),
+                                workers=2))
+    assert sorted(results) == list(range(30))
+    assert all(square == n * n for n, (square, _thread) in results.items())
+    threads = {thread for _square, thread in results.values()}
+    assert main not in threads and len(threads) <= 2
+
+
+def test_side_by_side_stops_at_the_first_failure_and_raises_it():
+    from crm_site.lib.overlap import side_by_side
+
+    started = []
+
+    def work(n):
+        started.append(n)
+        if n == 3:
+            raise ValueError("batch 3 failed")
+        time.sleep(0.01)
+        return n
+
+    finished = []
+    with pytest.raises(ValueError, match="batch 3 failed"):
+        for n, _result in side_by_side(range(100), work, workers=2):
+            finished.append(n)
+    assert 3 not in finished and len(started) < 100

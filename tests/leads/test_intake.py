@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,56 @@ def test_team_leads_export_is_scoped_and_masked(demo_org, login, client):
     client.logout()
     login("rep_wangfang")
     assert client.get("/leads/team/export.csv").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_written_side_by_side_merge_into_the_same_lead_without_losing_a_field(
+        demo_org, monkeypatch):
+    """Outside a transaction two batches are written at once on two connections. Rows of
+    both that repeat the same lead (one by mobile, one by e-mail) both fill it in: the
+    second waits for the first and reads what it wrote."""
+    import time
+
+    from leads import importer
+
+    master = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
+    known = Lead.objects.create(pool=master, name="老客户", mobile="13911112222",
+                                email="old@example.com", channel="file_import")
+    known.refresh_keys()
+    known.save()
+    writers = []
+    real_write, real_merge = importer._write_batch, importer._merge
+
+    def counted(*args, **kwargs):
+        writers.append(threading.get_ident())
+        return real_write(*args, **kwargs)
+
+    def slow_merge(merges):
+        # The batch bringing the company reads the lead second; the other one, having
+        # read it first, writes it back late.
+        brings_company = any(row.values.get("company") for row, _pk in merges)
+        if brings_company:
+            time.sleep(0.2)
+        merged = real_merge(merges)
+        if not brings_company:
+            time.sleep(0.6)
+        return merged
+
+    monkeypatch.setattr(importer, "_write_batch", counted)
+    monkeypatch.setattr(importer, "_merge", slow_merge)
+    lines = [f"客户{n},139{n:08d},,公司{n}" for n in range(1, 401)]
+    lines[10] = "老客户,13911112222,,北京老字号"  # batch 1: same mobile, brings a company
+    lines[60] = "老客户,,old@example.com,,"  # batch 2, written at the same time: same e-mail
+    lines[391] = "老客户,,OLD@example.com,上海分号"  # the same e-mail again: a duplicate
+    raw = ("姓名,手机,邮箱,公司\n" + "\n".join(lines) + "\n").encode("utf-8")
+    table = read_table(raw, "merge.csv")
+    counts = run_import(table=table, pool=master, channel="file_import",
+                        mapping=guess_mapping(table.headers), actor=None, merge=True,
+                        batch_size=50)
+    assert len(set(writers)) == 2  # two writer threads
+    assert (counts.accepted, counts.merged, counts.skipped, counts.rejected) == (397, 2, 1, 0)
+    known.refresh_from_db()
+    assert known.company == "北京老字号"
+    assert LeadEvent.objects.filter(lead=known, kind="merged").count() == 2
+    assert Lead.objects.filter(pool=master, channel="file_import").count() == 398
+    assert LeadEvent.objects.filter(kind="created", reason="file_import").count() == 397
