@@ -918,12 +918,7 @@ def _recycle(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: dat
         told[(owner, rule.pk)].append(name)
     if dry_run:
         return
-    update_and_log(subject.model, ["pk", "pool", "recycle_count"], updates,
-                   constants=returned_values(subject, now), log_model=subject.event_model,
-                   log_names=[subject.event_fk, "from_owner", "from_pool", "to_pool",
-                              "rule_id", "reason", "detail"], log_rows=events,
-                   log_constants={"kind": LeadEvent.Kind.RECYCLED, "actor": None,
-                                  "created_at": now})
+    _write_recycled(subject, updates, events, now=now)
     names = {r.pk: r.name for _row, r in due_rows}
     notify_many(
         Message(owner, f"{subject.code}_recycled",
@@ -934,16 +929,25 @@ def _recycle(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: dat
     transaction.on_commit(lambda: schedule_arrivals({u[1] for u in updates}))
 
 
-class _Recycled(NamedTuple):
-    """A due record of a recycle batch, and where it went (``to_pool`` None: left alone)."""
+class _Returned(NamedTuple):
+    """The records of one owner that one rule sent back in a batch."""
 
-    id: int
     owner_id: int
     rule_id: int
-    name: str
-    due: datetime
-    to_pool: int | None
-    dormant: bool | None
+    count: int
+    names: list[str]  # the first few, oldest deadline first
+    dormant: int  # of which went to the dormant pool
+    pools: list[int]  # where they went
+
+
+@dataclass
+class _RecycleBatch:
+    """What one recycle batch took and did."""
+
+    taken: int = 0  # due records taken (moved or not)
+    after: tuple | None = None  # the keyset cursor: the last (due time, id) taken
+    stale: list[int] = field(default_factory=list)  # taken, rule no longer applies
+    returned: list[_Returned] = field(default_factory=list)
 
 
 def _recycle_due(subject: Subject, rule_ids: list[int], *, pool: LeadPool | None,
@@ -958,28 +962,26 @@ def _recycle_due(subject: Subject, rule_ids: list[int], *, pool: LeadPool | None
     while limit is None or report.moved < limit:
         size = BATCH if limit is None else min(BATCH, limit - report.moved)
         with transaction.atomic():
-            rows = _recycle_batch(subject, rule_ids, rules, destinations, pool=pool,
-                                  after=after, size=size, now=now)
-            if not rows:
+            batch = _recycle_batch(subject, rule_ids, rules, destinations, pool=pool,
+                                   after=after, size=size, now=now)
+            if not batch.taken:
                 break
-            after = max((row.due, row.id) for row in rows)
-            told: dict[tuple[int, int], list[str]] = defaultdict(list)
-            for row in rows:
-                if row.to_pool is not None:
-                    report.recycled[row.rule_id] += 1
-                    report.dormant += bool(row.dormant)
-                    told[(row.owner_id, row.rule_id)].append(row.name)
-            stale = [row.id for row in rows if row.to_pool is None]
-            if stale:
-                refresh_due(subject, ids=stale, now=now)
+            after = batch.after
+            for group in batch.returned:
+                report.recycled[group.rule_id] += group.count
+                report.dormant += group.dormant
+                targets.update(group.pools)
+            if batch.stale:
+                refresh_due(subject, ids=batch.stale, now=now)
             notify_many(
-                Message(owner, f"{subject.code}_recycled",
-                        {"count": len(lost), "rule": rules[rule_id].name,
-                         "names": "、".join(lost[:3]) + ("…" if len(lost) > 3 else "")},
-                        key=f"recycled:{subject.code}:{owner}:{rule_id}:{now.isoformat()}")
-                for (owner, rule_id), lost in told.items())
-            targets |= {row.to_pool for row in rows if row.to_pool is not None}
-        if len(rows) < size:
+                Message(group.owner_id, f"{subject.code}_recycled",
+                        {"count": group.count, "rule": rules[group.rule_id].name,
+                         "names": "、".join(group.names[:3])
+                         + ("…" if group.count > 3 else "")},
+                        key=f"recycled:{subject.code}:{group.owner_id}:{group.rule_id}:"
+                            f"{now.isoformat()}")
+                for group in batch.returned)
+        if batch.taken < size:
             break
     if targets:  # once for the whole sweep: the engine's tick covers a sweep cut short
         transaction.on_commit(lambda: schedule_arrivals(targets))
@@ -988,11 +990,12 @@ def _recycle_due(subject: Subject, rule_ids: list[int], *, pool: LeadPool | None
 def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, RecycleRule],
                    destinations: dict[tuple[int, int], clock.Destination], *,
                    pool: LeadPool | None, after: tuple | None, size: int,
-                   now: datetime) -> list[_Recycled]:
+                   now: datetime) -> _RecycleBatch:
     """One statement: take the next ``size`` records due under any of ``rule_ids``
     (``SKIP LOCKED``), send those whose rule is active in their pool (``rules``) to their
-    destination, write one RECYCLED event each, and return every record taken with where
-    it went (the others are left for their clocks to be recomputed).
+    destination, write one RECYCLED event each, and say what went where per owner and
+    rule, which records were left for their clocks to be recomputed, and where the batch
+    ended.
 
     The destinations (``clock.destination``, worked out per pool and rule) travel as a
     small table; the statement applies ``Destination.for_count`` to each record's recycle
@@ -1081,44 +1084,73 @@ def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, Recyc
             INSERT INTO {quote(events._meta.db_table)} ({", ".join(event_columns)})
             SELECT {", ".join(event_select)} FROM moved g
         )
-        SELECT id, owner_id, recycle_rule_id, label, recycle_due_at, to_pool, dormant
-        FROM moved
+        SELECT owner_id, recycle_rule_id, count(*),
+               (array_agg(label ORDER BY recycle_due_at, id))[1:3],
+               count(*) FILTER (WHERE dormant), array_agg(DISTINCT to_pool),
+               NULL::bigint[], NULL::timestamptz, NULL::bigint
+        FROM moved GROUP BY owner_id, recycle_rule_id
         UNION ALL
-        SELECT id, owner_id, recycle_rule_id, label, recycle_due_at, NULL, NULL
-        FROM due WHERE id NOT IN (SELECT id FROM go)
+        SELECT NULL, NULL, (SELECT count(*) FROM due), NULL, NULL, NULL,
+               (SELECT array_agg(id) FROM due WHERE id NOT IN (SELECT id FROM go)),
+               last.recycle_due_at, last.id
+        FROM (SELECT recycle_due_at, id FROM due
+              ORDER BY recycle_due_at DESC, id DESC LIMIT 1) AS last
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [*plan, *where_params, size, *set_params, *event_params])
-        return [_Recycled(*row) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    batch = _RecycleBatch()
+    for owner, rule_id, count, names, dormant, pools, stale, last_due, last_id in rows:
+        if owner is None:  # the batch's summary row
+            batch.taken, batch.stale, batch.after = count, stale or [], (last_due, last_id)
+        else:
+            batch.returned.append(_Returned(owner, rule_id, count, names, dormant, pools))
+    return batch
 
 
 def _recycle_batch_orm(subject: Subject, rule_ids: list[int], rules: dict[int, RecycleRule],
                        destinations: dict[tuple[int, int], clock.Destination], *,
                        pool: LeadPool | None, after: tuple | None, size: int,
-                       now: datetime) -> list[_Recycled]:
+                       now: datetime) -> _RecycleBatch:
     """``_recycle_batch`` through the ORM, for the zero-setup SQLite demo."""
     queryset = _due_records(subject, rule_ids, pool=pool, after=after, now=now)
     taken = list(queryset.select_for_update().order_by("recycle_due_at", "pk").values_list(
         "pk", "owner_id", "pool_id", "recycle_rule_id", "recycle_count", "recycle_due_at",
         subject.label_field)[:size])
-    rows, updates, events = [], [], []
+    batch = _RecycleBatch(taken=len(taken))
+    if taken:
+        batch.after = (taken[-1][5], taken[-1][0])
+    groups: dict[tuple[int, int], _Returned] = {}
+    updates, events = [], []
     for pk, owner, pool_id, rule_id, count, due_at, name in taken:
         destination = destinations.get((pool_id, rule_id))
         if destination is None:
-            rows.append(_Recycled(pk, owner, rule_id, name, due_at, None, None))
+            batch.stale.append(pk)
             continue
         target, dormant = destination.for_count(count)
-        rows.append(_Recycled(pk, owner, rule_id, name, due_at, target, dormant))
+        group = groups.setdefault((owner, rule_id), _Returned(owner, rule_id, 0, [], 0, []))
+        groups[(owner, rule_id)] = group._replace(
+            count=group.count + 1, names=group.names + [name][:3 - len(group.names)],
+            dormant=group.dormant + dormant,
+            pools=group.pools + ([target] if target not in group.pools else []))
         updates.append((pk, target, count + 1))
         events.append((pk, owner, pool_id, target, rule_id, rules[rule_id].kind,
                        {"due": due_at.isoformat(), "count": count + 1, "dormant": dormant}))
+    batch.returned = list(groups.values())
+    _write_recycled(subject, updates, events, now=now)
+    return batch
+
+
+def _write_recycled(subject: Subject, updates: list[tuple], events: list[tuple], *,
+                    now: datetime) -> None:
+    """Records back to their pools — ``(pk, pool, recycle count)`` — with their RECYCLED
+    events — ``(record, from owner, from pool, to pool, rule, reason, detail)``."""
     update_and_log(subject.model, ["pk", "pool", "recycle_count"], updates,
                    constants=returned_values(subject, now), log_model=subject.event_model,
                    log_names=[subject.event_fk, "from_owner", "from_pool", "to_pool",
                               "rule_id", "reason", "detail"], log_rows=events,
                    log_constants={"kind": LeadEvent.Kind.RECYCLED, "actor": None,
                                   "created_at": now})
-    return rows
 
 
 def _reassign(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: datetime,

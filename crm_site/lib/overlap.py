@@ -108,24 +108,23 @@ def side_by_side(items: Iterable[T], work: Callable[[T], R], *,
                for n in range(workers)]
     for thread in threads:
         thread.start()
-    in_hand, error = 0, None
+    in_hand, error, pending = 0, None, iter(items)
     try:
-        for item in items:
-            if not _put(todo, item, stop):
-                break  # a worker failed
-            in_hand += 1
-            while in_hand and (in_hand >= workers or not done.empty()):
-                finished, result, failure = done.get()
-                in_hand -= 1
-                if failure is not None:
-                    error = error or failure
-                else:
-                    yield finished, result
-        while in_hand:
+        while True:
+            # Keep every worker busy while there are items and nobody failed; then take
+            # the next result.
+            if pending is not None and in_hand < workers:
+                item = next(pending, _END)
+                if item is not _END and _put(todo, item, stop):
+                    in_hand += 1
+                    continue
+                pending = None  # no more items, or a worker failed
+            if not in_hand:
+                break
             finished, result, failure = done.get()
             in_hand -= 1
             if failure is not None:
-                error = error or failure
+                error, pending = error or failure, None
             else:
                 yield finished, result
     finally:

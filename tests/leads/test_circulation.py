@@ -392,7 +392,7 @@ def test_a_lead_whose_rule_was_switched_off_stays_and_gets_a_fresh_clock(pool, w
 def test_a_sweep_with_a_limit_moves_that_many_oldest_first_and_the_next_the_rest(
         pool, wangfang, lilei):
     rule = recycle_rule(pool, threshold=7)
-    leads = [owned(pool, owner, assigned_ago=timedelta(days=8, hours=n))
+    leads = [owned(pool, owner, assigned_ago=timedelta(days=8, hours=n), name=f"客户{n}")
              for n, owner in enumerate((wangfang, lilei, wangfang, lilei, wangfang))]
     first = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS, limit=2)
     assert first.recycled == Counter({rule.pk: 2})
@@ -402,6 +402,11 @@ def test_a_sweep_with_a_limit_moves_that_many_oldest_first_and_the_next_the_rest
     rest = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS)
     assert rest.recycled == Counter({rule.pk: 3})
     assert LeadEvent.objects.filter(kind="recycled").count() == 5
+    # Each owner hears once per batch and rule, the leads named oldest deadline first.
+    told = Notification.objects.filter(recipient=wangfang, kind="lead_recycled")
+    assert sorted(n.params["count"] for n in told) == [1, 2]
+    assert told.get(params__count=2).params["names"] == "、".join(
+        lead.name for lead in (leads[2], leads[0]))
     detail = LeadEvent.objects.get(lead=leads[0], kind="recycled").detail
     assert detail["count"] == 1 and detail["dormant"] is False
     assert detail["due"].startswith(leads[0].recycle_due_at.date().isoformat())
