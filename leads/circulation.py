@@ -39,7 +39,13 @@ from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.lib.bulk import array_literal, update_and_log, update_rows
+from crm_site.lib.bulk import (
+    array_literal,
+    insert_select,
+    set_constants,
+    update_and_log,
+    update_rows,
+)
 from notifications.kinds import register as register_kind
 from notifications.services import Message, notify_many
 from orgs.models import DictionaryItem, Employee, Membership
@@ -325,21 +331,21 @@ class Roster:
     weights: dict[int, int]
 
 
-def roster(pool: LeadPool, now: datetime) -> Roster:
+def read_roster(pool: LeadPool, now: datetime) -> Roster:
     members = _roster(pool)
     return Roster(members, _weights(pool, members, now) if members else {})
 
 
 def load_candidates(pool: LeadPool, subject: Subject, *, lock: bool, now: datetime,
-                    members: Roster | None = None) -> list[strategies.Candidate]:
+                    roster: Roster | None = None) -> list[strategies.Candidate]:
     """The pool's members with their availability and current loads.
 
     With ``lock`` the members' user rows are locked first (id order), as a claim locks its
-    claimer, so that loads cannot change under the decision. ``members`` is the run's
-    roster (read here when not given); loads and availability are always read afresh.
+    claimer, so that loads cannot change under the decision. ``roster`` is the run's
+    (read here when not given); loads and availability are always read afresh.
     """
-    members = members or roster(pool, now)
-    weights, members = members.weights, members.members
+    roster = roster or read_roster(pool, now)
+    weights, members = roster.weights, roster.members
     user_ids = sorted({m.user_id for m in members})
     if not user_ids:
         return []
@@ -472,7 +478,7 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
     started = time.monotonic()
     after = None
     pointer, swrr = pool.rr_last_user_id, None
-    members = roster(pool, now or timezone.now())
+    roster = read_roster(pool, now or timezone.now())
     while True:
         if limit is not None and sum(report.assigned.values()) >= limit:
             break
@@ -491,7 +497,7 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
                 pool = locked
                 pointer = pool.rr_last_user_id
             candidates = load_candidates(pool, subject, lock=not dry_run, now=now_batch,
-                                         members=members)
+                                         roster=roster)
             if swrr is not None:  # the run carries the weighted counters from batch to batch
                 for candidate in candidates:
                     candidate.swrr_current = swrr.get(candidate.user_id, 0)
@@ -523,7 +529,7 @@ def assign_pool(pool: LeadPool, *, dry_run: bool = False, limit: int | None = No
                 if pool.strategy == LeadPool.Strategy.WEIGHTED:
                     update_rows(PoolMember, ["pk", "swrr_current"], [
                         (m.pk, swrr.get(m.user_id, m.swrr_current))
-                        for m in members.members if m.pk])
+                        for m in roster.members if m.pk])
         after = after_next
         if len(waiting) < size:
             break
@@ -1026,33 +1032,13 @@ def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, Recyc
         # The redundant first test lets the index scan start at the cursor.
         where.append("t.recycle_due_at >= %s AND (t.recycle_due_at, t.id) > (%s, %s)")
         where_params += [after[0], after[0], after[1]]
-    assignments, set_params = [], []
-    for name, value in returned_values(subject, now).items():
-        assignments.append(f"{column(name)} = %s")
-        set_params.append(model._meta.get_field(name).get_db_prep_save(value, connection))
-    expressions = {
-        subject.event_fk: "g.id", "kind": "%s", "from_owner": "g.owner_id",
-        "from_pool": "g.pool_id", "to_pool": "g.to_pool", "reason": "g.reason",
-        "rule_id": "g.recycle_rule_id", "created_at": "%s",
+    assignments, set_params = set_constants(model, returned_values(subject, now))
+    event_columns, event_select, event_params = insert_select(events, {
+        subject.event_fk: "g.id", "from_owner": "g.owner_id", "from_pool": "g.pool_id",
+        "to_pool": "g.to_pool", "reason": "g.reason", "rule_id": "g.recycle_rule_id",
         "detail": "jsonb_build_object('due', g.recycle_due_at, 'count', g.recycle_count, "
                   "'dormant', g.dormant)",
-    }
-    event_columns, event_select, event_params = [], [], []
-    for event_field in events._meta.concrete_fields:
-        if event_field.primary_key:
-            continue
-        event_columns.append(quote(event_field.column))
-        expression = expressions.get(event_field.name)
-        if expression is None:
-            event_select.append("%s")
-            event_params.append(event_field.get_db_prep_save(event_field.get_default(),
-                                                             connection))
-        else:
-            event_select.append(expression)
-            if event_field.name == "kind":
-                event_params.append(LeadEvent.Kind.RECYCLED.value)
-            elif event_field.name == "created_at":
-                event_params.append(event_field.get_db_prep_save(now, connection))
+    }, {"kind": LeadEvent.Kind.RECYCLED, "actor": None, "created_at": now})
     sql = f"""
         WITH plan AS (
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::int[],
@@ -1120,7 +1106,7 @@ def _recycle_batch_orm(subject: Subject, rule_ids: list[int], rules: dict[int, R
     batch = _RecycleBatch(taken=len(taken))
     if taken:
         batch.after = (taken[-1][5], taken[-1][0])
-    groups: dict[tuple[int, int], _Returned] = {}
+    names, dormants, pools = defaultdict(list), Counter(), defaultdict(set)
     updates, events = [], []
     for pk, owner, pool_id, rule_id, count, due_at, name in taken:
         destination = destinations.get((pool_id, rule_id))
@@ -1128,15 +1114,15 @@ def _recycle_batch_orm(subject: Subject, rule_ids: list[int], rules: dict[int, R
             batch.stale.append(pk)
             continue
         target, dormant = destination.for_count(count)
-        group = groups.setdefault((owner, rule_id), _Returned(owner, rule_id, 0, [], 0, []))
-        groups[(owner, rule_id)] = group._replace(
-            count=group.count + 1, names=group.names + [name][:3 - len(group.names)],
-            dormant=group.dormant + dormant,
-            pools=group.pools + ([target] if target not in group.pools else []))
+        names[(owner, rule_id)].append(name)
+        dormants[(owner, rule_id)] += dormant
+        pools[(owner, rule_id)].add(target)
         updates.append((pk, target, count + 1))
         events.append((pk, owner, pool_id, target, rule_id, rules[rule_id].kind,
                        {"due": due_at.isoformat(), "count": count + 1, "dormant": dormant}))
-    batch.returned = list(groups.values())
+    batch.returned = [_Returned(owner, rule_id, len(listed), listed[:3],
+                                dormants[(owner, rule_id)], sorted(pools[(owner, rule_id)]))
+                      for (owner, rule_id), listed in names.items()]
     _write_recycled(subject, updates, events, now=now)
     return batch
 

@@ -335,9 +335,7 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
     else:
         written = ((checked, write(checked)) for checked in batches)
     for checked, outcome in written:
-        counts.rejected += checked.rejected
-        counts.skipped += checked.skipped
-        counts.rejects += checked.rejects
+        counts.add(checked.counts)
         counts.add(outcome)
         processed += checked.size
         if on_progress:
@@ -351,9 +349,7 @@ class _Checked(NamedTuple):
 
     size: int
     candidates: list[_Row]
-    rejects: list[tuple[int, str, dict]]
-    rejected: int
-    skipped: int  # duplicates of an earlier line
+    counts: ImportCounts  # rows rejected, and duplicates of an earlier line skipped
 
 
 def _checked_batches(table: Table, plan, empty: set[str], name_template: str, channel: str,
@@ -365,13 +361,13 @@ def _checked_batches(table: Table, plan, empty: set[str], name_template: str, ch
     seen: dict[str, int] = {}  # key → first line in this file
     headers = table.headers
     for batch in _batches(table.rows, batch_size):
-        candidates, rejects, rejected, skipped = [], [], 0, 0
+        candidates, counts = [], ImportCounts()
         for line, cells in batch:
             values, attributes, problem, mobile_key = _check_row(cells, plan, empty,
                                                                  name_template)
             if problem:
-                rejected += 1
-                rejects.append((line, problem, dict(zip(headers, cells, strict=False))))
+                counts.rejected += 1
+                counts.rejects.append((line, problem, dict(zip(headers, cells, strict=False))))
                 continue
             # The same keys as ``Lead.refresh_keys``, without building a model instance.
             row = _Row(line, values, attributes, mobile_key,
@@ -381,14 +377,15 @@ def _checked_batches(table: Table, plan, empty: set[str], name_template: str, ch
                       values.get("external_id", ""))
             first = next((seen[k] for k in row.keys if k in seen), None)
             if first is not None:
-                skipped += 1
-                rejects.append((line, _("Duplicate of line %(line)d in this file.")
-                                % {"line": first}, dict(zip(headers, cells, strict=False))))
+                counts.skipped += 1
+                counts.rejects.append((line, _("Duplicate of line %(line)d in this file.")
+                                       % {"line": first},
+                                       dict(zip(headers, cells, strict=False))))
                 continue
             for key in row.keys:
                 seen[key] = line
             candidates.append(row.with_columns())
-        yield _Checked(len(batch), candidates, rejects, rejected, skipped)
+        yield _Checked(len(batch), candidates, counts)
 
 
 def _add_keys(keys: list[str], mobile_key: str, email_key: str, channel: str,
@@ -433,8 +430,8 @@ def _existing(candidates: list[_Row], channel: str) -> dict[str, _Hit]:
                    AND NOT (external_id = ''))
             ORDER BY id
             """,
-            [_array_literal(mobiles), _array_literal(emails), channel,
-             _array_literal(externals)],
+            [text_array_literal(mobiles), text_array_literal(emails), channel,
+             text_array_literal(externals)],
         )
         rows = cursor.fetchall()
     found: dict[str, _Hit] = {}
@@ -474,7 +471,7 @@ def _customer_hits(rows: list[_Row]) -> dict[str, tuple[int | None, int | None]]
                   AND NOT (m.value_key = '')
                 ORDER BY (c.owner_id IS NULL), cc.is_primary DESC, m.id
                 """,
-                [_array_literal(phones), _array_literal(emails)],
+                [text_array_literal(phones), text_array_literal(emails)],
             )
             for key, owner_id, customer_id in cursor.fetchall():
                 found.setdefault(key, (owner_id, customer_id))
@@ -486,7 +483,7 @@ def _customer_hits(rows: list[_Row]) -> dict[str, tuple[int | None, int | None]]
                   AND merged_into_id IS NULL
                 ORDER BY (owner_id IS NULL), id
                 """,
-                [_array_literal(companies)],
+                [text_array_literal(companies)],
             )
             for key, owner_id, customer_id in cursor.fetchall():
                 found.setdefault(key, (owner_id, customer_id))
@@ -535,8 +532,8 @@ def _attach_new(attach: list[tuple[_Row, str, int, int]], *, pool, channel: str,
                    OR (h.kind = 'c' AND l.company_key = h.key))
             RETURNING l.id, l.owner_id
             """,
-            [_array_literal(kinds), _array_literal(keys), _array_literal(owners),
-             _array_literal(customers), now, pool.pk, channel, now],
+            [text_array_literal(kinds), text_array_literal(keys), text_array_literal(owners),
+             text_array_literal(customers), now, pool.pk, channel, now],
         )
         assigned = cursor.fetchall()
     LeadEvent.objects.bulk_create(
@@ -651,7 +648,7 @@ def _insert_new(rows: list[_Row], *, pool, channel: str, actor_id, now) -> None:
     """
     lead_columns, lead_select, params = [], [], []
     # One array literal per column, from the values the checking thread prepared.
-    arrays = [_array_literal(column) for column in zip(*(row.columns for row in rows),
+    arrays = [text_array_literal(column) for column in zip(*(row.columns for row in rows),
                                                        strict=True)]
     for model_field in _insertable(Lead):
         lead_columns.append(connection.ops.quote_name(model_field.column))
@@ -701,7 +698,6 @@ def _constant(model_field, values: dict):
     return model_field.get_db_prep_save(value, connection)
 
 
-_array_literal = text_array_literal
 
 
 def run_job(job: ImportJob) -> ImportCounts:

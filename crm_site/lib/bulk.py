@@ -178,37 +178,56 @@ def _assignments(model, names: Sequence[str], constants: dict) -> tuple[list[str
     quote = connection.ops.quote_name
     assignments = [f"{quote(_column(model, name))} = u.c{position}"
                    for position, name in enumerate(names) if position]
-    params: list = []
+    constant_items, params = set_constants(model, constants)
+    return assignments + constant_items, params
+
+
+def set_constants(model, constants: dict) -> tuple[list[str], list]:
+    """``SET`` items (``column = %s``) and their parameters for fields set to constants."""
+    quote = connection.ops.quote_name
+    items, params = [], []
     for name, value in constants.items():
-        assignments.append(f"{quote(_column(model, name))} = %s")
+        items.append(f"{quote(_column(model, name))} = %s")
         params.append(model._meta.get_field(name).get_db_prep_save(value, connection))
-    return assignments, params
+    return items, params
 
 
-def _insert_select(model, names: Sequence[str], rows: Sequence[Sequence], constants: dict,
-                   json_names: Sequence[str], *, prefix: str) -> tuple[list[str], list[str],
-                                                                       list]:
-    """Columns and ``SELECT`` items of an insert from unnested columns named
-    ``{prefix}0…`` (``names`` without ``json_names``), JSON columns read by position from
-    one JSON array each, every other column a constant or its model default."""
-    unnested = [n for n in names if n not in json_names]
+def insert_select(model, expressions: dict[str, str], constants: dict, *,
+                  expression_params: dict[str, list] | None = None
+                  ) -> tuple[list[str], list[str], list]:
+    """The columns, ``SELECT`` items and parameters of an ``INSERT … SELECT`` into
+    ``model``: each field named in ``expressions`` from that SQL (with the values of its
+    ``%s`` in ``expression_params``), each in ``constants`` from its value, every other
+    from its model default."""
+    expression_params = expression_params or {}
     columns, select, params = [], [], []
-    given = set(names) | set(constants)
     for field in model._meta.concrete_fields:
-        if field.primary_key and field.name not in given:
+        if field.primary_key and field.name not in expressions and field.name not in constants:
             continue
         columns.append(connection.ops.quote_name(field.column))
-        if field.name in json_names:
-            position = names.index(field.name)
-            select.append("NULLIF((%s::jsonb) -> (u.n - 1)::int, 'null'::jsonb)")
-            params.append(_JSON.encode([row[position] for row in rows]))
-        elif field.name in names:
-            select.append(f"u.{prefix}{unnested.index(field.name)}")
+        if field.name in expressions:
+            select.append(expressions[field.name])
+            params += expression_params.get(field.name, [])
         else:
             value = constants[field.name] if field.name in constants else field.get_default()
             select.append("%s")
             params.append(field.get_db_prep_save(value, connection))
     return columns, select, params
+
+
+def _insert_select(model, names: Sequence[str], rows: Sequence[Sequence], constants: dict,
+                   json_names: Sequence[str], *, prefix: str) -> tuple[list[str], list[str],
+                                                                       list]:
+    """``insert_select`` from unnested columns named ``{prefix}0…`` (``names`` without
+    ``json_names``), JSON columns read by position from one JSON array each."""
+    unnested = [n for n in names if n not in json_names]
+    expressions = {name: f"u.{prefix}{unnested.index(name)}" for name in unnested}
+    json_params = {}
+    for name in json_names:
+        position = names.index(name)
+        expressions[name] = "NULLIF((%s::jsonb) -> (u.n - 1)::int, 'null'::jsonb)"
+        json_params[name] = [_JSON.encode([row[position] for row in rows])]
+    return insert_select(model, expressions, constants, expression_params=json_params)
 
 
 def _update_rows_orm(model, names, rows, constants) -> int:
