@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install lint messages system system-gettext services clean help
+.PHONY: run test install lint messages translations system system-gettext services clean help
 
 help:
 	@echo "make run   - install, migrate, load demo data and serve http://127.0.0.1:8000"
@@ -24,6 +24,10 @@ node_modules/.installed: package.json package-lock.json
 
 messages: $(VENV)/.installed
 	$(MANAGE) compilemessages -v0 --ignore='.venv' --ignore='node_modules'
+
+# Collect new strings into the zh-hans catalogue (no source locations: merges stay clean).
+translations: $(VENV)/.installed
+	$(MANAGE) makemessages -l zh_Hans --no-location --ignore=.venv --ignore=node_modules --ignore=tests
 
 install: $(VENV)/.installed node_modules/.installed system-gettext messages
 
