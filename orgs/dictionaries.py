@@ -86,3 +86,9 @@ def dictionary_matchers(*codes: str) -> dict[str, DictionaryMatcher]:
     for dictionary, code, label, label_en in rows:
         matchers[dictionary].add([label, label_en], code)
     return matchers
+
+
+def item_label(dictionary: str, code: str) -> str:
+    """The label of one item in the active language (the code if there is no such item)."""
+    item = DictionaryItem.objects.of(dictionary).filter(code=code).first()
+    return item.display_label if item else code
