@@ -2,14 +2,23 @@
 
 from django.urls import reverse
 
+from leads.permissions import pools_for
 from orgs.rights import MENUS, NAVIGATION, Entry
 from orgs.selectors import rights_for
+
+# Entries whose page is only a list of pools: shown only to someone who reaches a pool
+# that way (an entry that opens on "you manage no pool" is a dead end in the bar).
+_POOL_ENTRIES = {Entry.POOL: "view_pool_leads", Entry.RULES: "manage_pool"}
 
 
 def _may_open(user, rights, entry: str) -> bool:
     if entry == Entry.ADMIN:
         return (user.is_staff and rights.opens(Entry.ADMIN)) or user.is_superuser
-    return rights.opens(entry)
+    if not rights.opens(entry):
+        return False
+    if entry in _POOL_ENTRIES:
+        return pools_for(user, _POOL_ENTRIES[entry]).exists()
+    return True
 
 
 def navigation(request) -> dict:

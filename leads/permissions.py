@@ -4,9 +4,9 @@ Two sources, unioned:
 
 * the org tree: a pool belongs to an org unit; members of that unit, of units below it
   and of units above it reach the pool, for the actions their roles allow (a rep with
-  *claim* may claim, a manager with *assign* may assign); only *managing* a pool (its
-  rules) is limited to members of its unit and the units above it. A rep who joins a
-  team reaches its pools at once, with no grant to maintain;
+  *claim* may claim, a manager with *assign* may assign, a manager with *manage pools*
+  sets its rules — a team manager those of the pool their team works from). A rep who
+  joins a team reaches its pools at once, with no grant to maintain;
 * explicit grants per pool through django-guardian (direct foreign-key tables, to users or
   groups), for access across the tree — e.g. a cross-department pool.
 """
@@ -47,10 +47,10 @@ def _org_pools_q(user, perm: str) -> Q | None:
         return Q(pk__isnull=False)  # everything; unlike Q(), survives being OR-ed
     q = Q(pk__in=[])
     for grant in rights.grants:
-        # Pools above one's unit are reached to work them (a team claims from its region's
-        # pool), but rules are managed only for pools of one's own unit and below.
-        if perm != "manage_pool":
-            q |= Q(org_unit__path__in=_ancestor_paths(grant.unit_path))
+        # A pool above one's unit is the pool one's team works from (a team claims from,
+        # and its manager sets the rules of, its region's pool); one below is a pool of a
+        # unit one heads.
+        q |= Q(org_unit__path__in=_ancestor_paths(grant.unit_path))
         q |= Q(org_unit__path__startswith=grant.unit_path)
     return q
 

@@ -60,15 +60,28 @@ def test_the_director_manages_the_regional_pools_a_rep_does_not(pool, client_for
     assert client_for("rep_wangfang").get("/leads/rules/t_east/").status_code == 403
 
 
-def test_a_team_manager_manages_only_pools_of_their_own_unit(pool, client_for):
+def test_a_team_manager_manages_the_pool_their_team_works_from(pool, client_for):
+    """README, *Pools and who reaches them*: members of the pool's unit, of the units above
+    and of the units below reach it for what their roles allow — for a team manager that
+    includes the rules of the region pool their team works from."""
     manager = client_for("mgr_shanghai")
-    assert 'data-pool="t_east"' not in html(manager.get("/leads/rules/"))
+    assert 'data-pool="t_east"' in html(manager.get("/leads/rules/"))
     for url in ("/leads/rules/t_east/", "/leads/rules/t_east/fairness/",
                 "/leads/rules/t_east/recycle/new/", "/leads/rules/t_east/next/"):
-        assert manager.get(url).status_code == 404, url
+        assert manager.get(url).status_code == 200, url
+    south = LeadPool.objects.create(code="t_south", name="测试华南池", parent=pool.parent,
+                                    org_unit=OrgUnit.objects.get(code="south"))
+    assert 'data-pool="t_south"' not in html(manager.get("/leads/rules/"))
+    assert manager.get(f"/leads/rules/{south.code}/").status_code == 404
     team_pool = LeadPool.objects.create(code="t_sh", name="上海组池", parent=pool,
                                         org_unit=OrgUnit.objects.get(code="east_shanghai"))
     assert manager.get(f"/leads/rules/{team_pool.code}/").status_code == 200
+    # The Hangzhou manager works the same region pool, but not the Shanghai team's own.
+    hangzhou = client_for("mgr_hangzhou")
+    assert hangzhou.get("/leads/rules/t_east/").status_code == 200
+    assert hangzhou.get(f"/leads/rules/{team_pool.code}/").status_code == 404
+    # Reps hold no *manage pools* right, whatever pools they reach.
+    assert client_for("rep_wangfang").get("/leads/rules/t_east/").status_code == 403
 
 
 # --- the policy and members --------------------------------------------------------------------
