@@ -279,25 +279,9 @@ def returned_values(subject: Subject, now: datetime) -> dict:
 
 def pool_claimer_ids(pool: LeadPool) -> list[int]:
     """Users who may claim from ``pool`` (for pools without an explicit member list)."""
-    from .permissions import pools_for
+    from .permissions import claimer_ids
 
-    unit = pool.org_unit
-    memberships = Membership.objects.filter(employee__status=Employee.Status.ACTIVE)
-    if unit is not None:
-        ancestors = [unit.path[:i] for i in range(unit.steplen, len(unit.path) + 1,
-                                                  unit.steplen)]
-        memberships = memberships.filter(Q(org_unit__path__startswith=unit.path)
-                                         | Q(org_unit__path__in=ancestors))
-    user_ids = set(memberships.values_list("employee__user_id", flat=True))
-    granted = set(pool.leadpooluserpermission_set.filter(
-        permission__codename="claim_from_pool").values_list("user_id", flat=True))
-    granted |= set(get_user_model().objects.filter(
-        groups__leadpoolgrouppermission__content_object=pool,
-        groups__leadpoolgrouppermission__permission__codename="claim_from_pool",
-    ).values_list("pk", flat=True))
-    users = get_user_model().objects.filter(pk__in=user_ids | granted, is_active=True)
-    return sorted(u.pk for u in users if pools_for(u, "claim_from_pool").filter(
-        pk=pool.pk).exists())
+    return sorted(claimer_ids([pool])[pool.pk])
 
 
 def _roster(pool: LeadPool) -> list[PoolMember]:
