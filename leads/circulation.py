@@ -46,6 +46,7 @@ from crm_site.lib.bulk import (
     update_and_log,
     update_rows,
 )
+from notifications.kinds import in_languages
 from notifications.kinds import register as register_kind
 from notifications.services import Message, notify_many
 from orgs.models import DictionaryItem, Employee, Membership
@@ -72,6 +73,10 @@ RUN_SECONDS = 40
 
 register_kind("recycle_warning",
               _("“%(name)s” goes back to the pool on %(due)s (%(rule)s) unless you follow up."),
+              icon="bi-hourglass-split")
+register_kind("opportunity_recycle_warning",
+              _("“%(name)s” goes back to the opportunity pool on %(due)s (%(rule)s) unless "
+                "you follow up."),
               icon="bi-hourglass-split")
 register_kind("lead_recycled",
               _("%(count)s of your leads went back to the pool (%(rule)s): %(names)s"),
@@ -777,9 +782,10 @@ def warn_due(*, now: datetime | None = None, dry_run: bool = False) -> RunReport
                     updates.append((pk, clock.next_warning(due_at, offsets, now, owed=False)))
                     moment = clock.warning_moment(due_at, offsets, now) or now
                     messages.append(Message(
-                        owner, "recycle_warning",
+                        owner, "recycle_warning" if subject is LEADS
+                        else f"{subject.code}_recycle_warning",
                         {"name": name, "due": _local(due_at),
-                         "rule": rule.name if rule else ""},
+                         "rule": in_languages(rule.name, rule.name_en) if rule else ""},
                         url=subject.url(pk),
                         key=f"warn:{subject.code}:{pk}:{due_at.isoformat()}:{moment.isoformat()}"))
                 update_rows(subject.model, ["pk", "recycle_warn_at"], updates)
@@ -909,7 +915,7 @@ def _recycle(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: dat
     if dry_run:
         return
     _write_recycled(subject, updates, events, now=now)
-    names = {r.pk: r.name for _row, r in due_rows}
+    names = {r.pk: in_languages(r.name, r.name_en) for _row, r in due_rows}
     notify_many(
         Message(owner, f"{subject.code}_recycled",
                 {"count": len(lost), "rule": names[rule_id],
@@ -965,7 +971,9 @@ def _recycle_due(subject: Subject, rule_ids: list[int], *, pool: LeadPool | None
                 refresh_due(subject, ids=batch.stale, now=now)
             notify_many(
                 Message(group.owner_id, f"{subject.code}_recycled",
-                        {"count": group.count, "rule": rules[group.rule_id].name,
+                        {"count": group.count,
+                         "rule": in_languages(rules[group.rule_id].name,
+                                              rules[group.rule_id].name_en),
                          "names": "、".join(group.names[:3])
                          + ("…" if group.count > 3 else "")},
                         key=f"recycled:{subject.code}:{group.owner_id}:{group.rule_id}:"
@@ -1167,9 +1175,9 @@ def _reassign(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: da
             updates.append((item_id, decision.user_id, due.at if due else None,
                             due.rule_id if due else None, due.warn_at if due else None))
             events.append((item_id, row[8], decision.user_id, rule.pk,
-                           {**decision.detail, "sla": rule.name}))
+                           {**decision.detail, "sla": rule.name, "sla_en": rule.name_en}))
             notes.append(Message(row[8], "reassigned_away",
-                                 {"name": row[10], "rule": rule.name},
+                                 {"name": row[10], "rule": in_languages(rule.name, rule.name_en)},
                                  key=f"sla:{subject.code}:{item_id}:{now.isoformat()}"))
         update_and_log(
             subject.model, ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"],
@@ -1301,7 +1309,7 @@ def preview_recycle(pool: LeadPool, rules: Sequence[RecycleRule], *,
     subject = subject_for_pool(pool)
     now = now or timezone.now()
     compiled = [to_clock_rule(r) for r in rules if r.is_active]
-    names = {r.pk or 0: r.name for r in rules}
+    names = {r.pk or 0: r.display_name for r in rules}
     due_now, due_soon, per_rep, checked = [], 0, {}, 0
     owned = subject.model.objects.filter(pool_id=pool.pk, owner__isnull=False,
                                          status__in=subject.open_statuses)

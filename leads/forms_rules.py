@@ -136,7 +136,8 @@ class RecycleRuleForm(forms.ModelForm):
 
     class Meta:
         model = RecycleRule
-        fields = ["name", "kind", "threshold", "unit", "exclude_grades", "exclude_starred",
+        fields = ["name", "name_en", "kind", "threshold", "unit", "exclude_grades",
+                  "exclude_starred",
                   "exclude_statuses", "warn_offsets", "target", "target_pool", "max_recycles",
                   "dormant_pool", "order", "is_active"]
 
@@ -246,7 +247,7 @@ class RoutingRuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = ["name", "order", "regions", "product_categories", "channels",
+        fields = ["name", "name_en", "order", "regions", "product_categories", "channels",
                   "customer_sizes", "attribute_conditions", "target_pool", "is_active"]
 
     def __init__(self, *args, pool: LeadPool, **kwargs):
