@@ -4,9 +4,11 @@ Two sources, unioned:
 
 * the org tree: a pool belongs to an org unit; members of that unit, of units below it
   and of units above it reach the pool, for the actions their roles allow (a rep with
-  *claim* may claim, a manager with *assign* may assign, a manager with *manage pools*
-  sets its rules — a team manager those of the pool their team works from). A rep who
-  joins a team reaches its pools at once, with no grant to maintain;
+  *claim* may claim, a manager with *assign* may assign). Rules (*manage pools*) are set
+  for the pools of one's unit and below, and for the pool one's team works from: the
+  nearest sub-pool up the tree (a team manager sets the rules of the region pool their
+  team claims from, not those of the department's pools further up). A rep who joins a
+  team reaches its pools at once, with no grant to maintain;
 * explicit grants per pool through django-guardian (direct foreign-key tables, to users or
   groups), for access across the tree — e.g. a cross-department pool.
 """
@@ -50,12 +52,34 @@ def _org_pools_q(user, perm: str) -> Q | None:
         return Q(pk__isnull=False)  # everything; unlike Q(), survives being OR-ed
     q = Q(pk__in=[])
     for grant in rights.grants:
-        # A pool above one's unit is the pool one's team works from (a team claims from,
-        # and its manager sets the rules of, its region's pool); one below is a pool of a
-        # unit one heads.
-        q |= Q(org_unit__path__in=_ancestor_paths(grant.unit_path))
+        # Pools of one's unit and of the units below it: the pools of the units one heads.
         q |= Q(org_unit__path__startswith=grant.unit_path)
+        if perm != "manage_pool":
+            # Pools above one's unit are worked from below (a team claims from its
+            # region's pool) ...
+            q |= Q(org_unit__path__in=_ancestor_paths(grant.unit_path))
+    if perm == "manage_pool":
+        # ... and the nearest of them is the pool one's team works from: its rules are set
+        # by the team's manager too (not those of the pools further up: the department's
+        # shared, dormant or opportunity pools).
+        q |= Q(pk__in=_nearest_pools_above([g.unit_path for g in rights.grants]))
     return q
+
+
+def _nearest_pools_above(paths: list[str]) -> list[int]:
+    """For each unit path, the active sub-pools of the nearest unit above it that holds
+    one — none when its own unit holds one (one query)."""
+    reach = {a for path in paths for a in _ancestor_paths(path)}
+    pools = list(LeadPool.objects.filter(org_unit__path__in=reach, is_active=True,
+                                         kind=LeadPool.Kind.SUB)
+                 .values_list("pk", "org_unit__path"))
+    found = []
+    for path in paths:
+        holders = {p for _pk, p in pools if path.startswith(p)}
+        nearest = max(holders, key=len, default=path)
+        if nearest != path:
+            found += [pk for pk, p in pools if p == nearest]
+    return found
 
 
 def pools_for(user, perm: str = "view_pool_leads") -> QuerySet:
@@ -87,7 +111,8 @@ def pool_allows(user, pool: LeadPool, perm: str) -> bool:
 
 
 def _org_reaches(rights: Rights, perm: str, pool: LeadPool) -> bool:
-    """``_org_pools_q`` for one user's rights and one pool."""
+    """``_org_pools_q`` for one user's rights and one pool (every right but *manage*)."""
+    assert perm != "manage_pool", "managing reaches the nearest pool above: _org_pools_q"
     if not (rights.operations & _OPERATIONS_FOR[perm]):
         return False
     if perm == "claim_from_pool" and pool.kind == LeadPool.Kind.MASTER:
