@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from leads.permissions import pools_for
+from leads.permissions import reaches_pools
 from orgs.rights import MENUS, NAVIGATION, Entry
 from orgs.selectors import rights_for
 
@@ -14,11 +14,7 @@ _POOL_ENTRIES = {Entry.POOL: "view_pool_leads", Entry.RULES: "manage_pool"}
 def _may_open(user, rights, entry: str) -> bool:
     if entry == Entry.ADMIN:
         return (user.is_staff and rights.opens(Entry.ADMIN)) or user.is_superuser
-    if not rights.opens(entry):
-        return False
-    if entry in _POOL_ENTRIES:
-        return pools_for(user, _POOL_ENTRIES[entry]).exists()
-    return True
+    return rights.opens(entry)
 
 
 def navigation(request) -> dict:
@@ -33,11 +29,14 @@ def navigation(request) -> dict:
         return {"nav_items": []}
     rights = rights_for(user)
     labels = dict(Entry.choices)
+    opened = [row for row in NAVIGATION if _may_open(user, rights, row[0])]
+    pool_entries = [entry for entry, *_rest in opened if entry in _POOL_ENTRIES]
+    reached = reaches_pools(user, tuple(_POOL_ENTRIES[e] for e in pool_entries))
     links = [
         {"entry": entry, "label": labels[entry], "url": reverse(url_name), "icon": icon,
          "menu": menu, "active": False}
-        for entry, url_name, icon, menu in NAVIGATION
-        if _may_open(user, rights, entry)
+        for entry, url_name, icon, menu in opened
+        if entry not in _POOL_ENTRIES or reached[_POOL_ENTRIES[entry]]
     ]
     # The entry whose URL is the longest prefix of this page is the current one
     # (/leads/pool/ is the pool, not My leads at /leads/).

@@ -16,8 +16,8 @@ Two sources, unioned:
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
-from guardian.shortcuts import get_objects_for_user
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Length
 
 from orgs.models import Employee, Membership, OrgUnit
 from orgs.rights import DataScope, Operation
@@ -62,33 +62,37 @@ def _org_pools_q(user, perm: str) -> Q | None:
         # ... and the nearest of them is the pool one's team works from: its rules are set
         # by the team's manager too (not those of the pools further up: the department's
         # shared, dormant or opportunity pools).
-        q |= Q(pk__in=_nearest_pools_above([g.unit_path for g in rights.grants]))
+        for grant in rights.grants:
+            q |= _nearest_above_q(grant.unit_path)
     return q
 
 
-def _nearest_pools_above(paths: list[str]) -> list[int]:
-    """For each unit path, the active sub-pools of the nearest unit above it that holds
-    one — none when its own unit holds one (one query)."""
-    reach = {a for path in paths for a in _ancestor_paths(path)}
-    pools = list(LeadPool.objects.filter(org_unit__path__in=reach, is_active=True,
-                                         kind=LeadPool.Kind.SUB)
-                 .values_list("pk", "org_unit__path"))
-    found = []
-    for path in paths:
-        holders = {p for _pk, p in pools if path.startswith(p)}
-        nearest = max(holders, key=len, default=path)
-        if nearest != path:
-            found += [pk for pk, p in pools if p == nearest]
-    return found
+def _nearest_above_q(path: str) -> Q:
+    """Sub-pools of the nearest unit above ``path`` that holds one — none when the unit
+    at ``path`` holds one itself (one correlated subquery, no query of its own)."""
+    line = _ancestor_paths(path)  # from the root down to the unit itself
+    nearer = LeadPool.objects.filter(
+        kind=LeadPool.Kind.SUB, is_active=True, org_unit__path__in=line,
+    ).annotate(depth=Length("org_unit__path")).filter(
+        depth__gt=Length(OuterRef("org_unit__path")))
+    return Q(kind=LeadPool.Kind.SUB, org_unit__path__in=line[:-1]) & ~Exists(nearer)
 
 
-def pools_for(user, perm: str = "view_pool_leads") -> QuerySet:
-    """Active pools on which ``user`` holds ``perm``, through the org tree or a grant."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return LeadPool.objects.none()
-    granted = get_objects_for_user(user, f"leads.{perm}", klass=LeadPool,
-                                   accept_global_perms=False)
-    q = Q(pk__in=granted.values("pk"))
+def _granted_q(user, perm: str) -> Q:
+    """Pools granted ``perm`` to the user or one of their groups, read straight from
+    django-guardian's direct foreign-key tables (no content-type lookups)."""
+    from .models import LeadPoolGroupPermission, LeadPoolUserPermission
+
+    return Q(pk__in=LeadPoolUserPermission.objects.filter(
+        user=user, permission__codename=perm).values("content_object_id")) | Q(
+        pk__in=LeadPoolGroupPermission.objects.filter(
+            group__user=user, permission__codename=perm).values("content_object_id"))
+
+
+def _pools_q(user, perm: str) -> Q:
+    if user.is_superuser:
+        return Q(pk__isnull=False)
+    q = _granted_q(user, perm)
     org_q = _org_pools_q(user, perm)
     if org_q is not None:
         if perm == "claim_from_pool":
@@ -96,7 +100,27 @@ def pools_for(user, perm: str = "view_pool_leads") -> QuerySet:
             # are routed or assigned first (an explicit grant can still allow it).
             org_q &= ~Q(kind=LeadPool.Kind.MASTER)
         q |= org_q
-    return LeadPool.objects.filter(q, is_active=True).distinct()
+    return q
+
+
+def pools_for(user, perm: str = "view_pool_leads") -> QuerySet:
+    """Active pools on which ``user`` holds ``perm``, through the org tree or a grant."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return LeadPool.objects.none()
+    return LeadPool.objects.filter(_pools_q(user, perm), is_active=True).distinct()
+
+
+def reaches_pools(user, perms: tuple[str, ...]) -> dict[str, bool]:
+    """``pools_for(user, perm).exists()`` for each of ``perms``, in one query (the
+    navigation asks on every page)."""
+    if user is None or not user.is_authenticated or not user.is_active or not perms:
+        return dict.fromkeys(perms, False)
+    checks = {f"reach_{n}": Exists(LeadPool.objects.filter(_pools_q(user, perm),
+                                                          is_active=True))
+              for n, perm in enumerate(perms)}
+    row = LeadPool.objects.annotate(**checks).values(*checks).order_by()[:1]
+    found = next(iter(row), None)  # no pool at all: nobody reaches one
+    return {perm: bool(found and found[f"reach_{n}"]) for n, perm in enumerate(perms)}
 
 
 def pool_allows(user, pool: LeadPool, perm: str) -> bool:

@@ -34,7 +34,7 @@ def test_an_empty_catalogue_is_explained_and_the_line_starts_from_the_opportunit
         won_without_product, client_for):
     assert not Product.objects.exists()
     url = f"/contracts/orders/new/?opportunity={won_without_product.pk}"
-    page = client_for("rep_wangfang").get(url).content.decode()
+    page = client_for("rep_wangfang", HTTP_ACCEPT_LANGUAGE="en").get(url).content.decode()
     assert 'data-testid="no-products"' in page
     assert "no products" in page.lower()
     assert "/admin/contracts/product/add/" not in page  # a rep cannot add products
