@@ -30,6 +30,11 @@ class LineForm(forms.Form):
         data = super().clean()
         if data.get("product") and not data.get("quantity"):
             self.add_error("quantity", _("Enter a quantity."))
+        typed = any(data.get(name) not in (None, "") for name in ("quantity", "unit_price",
+                                                                  "discount"))
+        if not data.get("product") and typed and "product" not in self.errors:
+            # What was typed stays on the page; the line only lacks its product.
+            self.add_error("product", _("Choose a product for this line."))
         if data.get("product") and data.get("unit_price") is None:
             data["unit_price"] = data["product"].list_price
         return data

@@ -23,6 +23,7 @@ from .models import (
     ContractAttachment,
     Order,
     PaymentInstalment,
+    Product,
 )
 
 
@@ -148,3 +149,8 @@ def renewals_for(*, user, days: int | None = None, size: int = 10) -> list[Contr
                                         end_on__gte=today,
                                         end_on__lte=today + timedelta(days=days))
                 .select_related("customer").order_by("end_on", "pk")[:size])
+
+
+def product_choices() -> QuerySet:
+    """The active products an order line may name, by name."""
+    return Product.objects.filter(is_active=True).order_by("name")

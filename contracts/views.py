@@ -133,9 +133,12 @@ def order_new(request):
         cid = request.GET.get("customer") or request.POST.get("customer")
         customer = _visible_customer(request.user, int(cid) if str(cid).isdigit() else 0)
     initial_lines = [{}]
-    if opportunity is not None and opportunity.product_id:
-        initial_lines = [{"product": opportunity.product_id, "quantity": 1,
-                          "unit_price": opportunity.amount or opportunity.product.list_price}]
+    if opportunity is not None:
+        # One unit of the opportunity's product at the amount that was won.
+        product = opportunity.product
+        initial_lines = [{"product": product.pk if product else None, "quantity": 1,
+                          "unit_price": opportunity.amount or (product.list_price if product
+                                                               else None)}]
     if request.method == "POST":
         form = OrderForm(request.POST)
         formset = LineFormSet(request.POST, prefix="lines")
@@ -156,9 +159,25 @@ def order_new(request):
         formset = LineFormSet(prefix="lines", initial=initial_lines)
     return render(request, "contracts/order_form.html", {
         "form": form, "formset": formset, "customer": customer, "opportunity": opportunity,
-        "products": services.Product.objects.filter(is_active=True).order_by("name"),
+        **_catalogue(request.user),
         "customer_url": _url_or_none("customer_detail", customer.pk),
     })
+
+
+def _catalogue(user) -> dict:
+    """The products an order line may name and, when there are none, where they are
+    added: admin for those who may add products, the import page for those who may import
+    them; everyone else is told to ask an administrator."""
+    from opportunities.views_importing import importable_kinds
+
+    products = list(selectors.product_choices())
+    add_url = None
+    if not products:
+        if user.is_staff and user.has_perm("contracts.add_product"):
+            add_url = reverse("admin:contracts_product_add")
+        elif "products" in importable_kinds(user):
+            add_url = reverse("record_import")
+    return {"products": products, "products_add_url": add_url}
 
 
 def _line_inputs(formset) -> list:
@@ -200,8 +219,7 @@ def order_edit(request, pk: int):
              "discount": li.discount} for li in order.lines.all()])
     return render(request, "contracts/order_form.html", {
         "form": form, "formset": formset, "customer": order.customer, "order": order,
-        "opportunity": order.opportunity,
-        "products": services.Product.objects.filter(is_active=True).order_by("name"),
+        "opportunity": order.opportunity, **_catalogue(request.user),
         "customer_url": _url_or_none("customer_detail", order.customer_id),
     })
 

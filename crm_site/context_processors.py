@@ -2,8 +2,13 @@
 
 from django.urls import reverse
 
+from leads.permissions import reaches_pools
 from orgs.rights import MENUS, NAVIGATION, Entry
 from orgs.selectors import rights_for
+
+# Entries whose page is only a list of pools: shown only to someone who reaches a pool
+# that way (an entry that opens on "you manage no pool" is a dead end in the bar).
+_POOL_ENTRIES = {Entry.POOL: "view_pool_leads", Entry.RULES: "manage_pool"}
 
 
 def _may_open(user, rights, entry: str) -> bool:
@@ -24,11 +29,14 @@ def navigation(request) -> dict:
         return {"nav_items": []}
     rights = rights_for(user)
     labels = dict(Entry.choices)
+    opened = [row for row in NAVIGATION if _may_open(user, rights, row[0])]
+    pool_entries = [entry for entry, *_rest in opened if entry in _POOL_ENTRIES]
+    reached = reaches_pools(user, tuple(_POOL_ENTRIES[e] for e in pool_entries))
     links = [
         {"entry": entry, "label": labels[entry], "url": reverse(url_name), "icon": icon,
          "menu": menu, "active": False}
-        for entry, url_name, icon, menu in NAVIGATION
-        if _may_open(user, rights, entry)
+        for entry, url_name, icon, menu in opened
+        if entry not in _POOL_ENTRIES or reached[_POOL_ENTRIES[entry]]
     ]
     # The entry whose URL is the longest prefix of this page is the current one
     # (/leads/pool/ is the pool, not My leads at /leads/).

@@ -37,6 +37,7 @@ urlpatterns = [
     path("contacts/", include(customer_urls.contact_patterns)),
     path("opportunities/", include("opportunities.urls_pipeline")),
     path("health/", views.health, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -108,3 +109,10 @@ def health(request):
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks},
                         status=200 if healthy else 503)
+
+
+@require_GET
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on their own: the icon in the static files
+    (fingerprinted and cached for a long time in production), by a permanent redirect."""
+    return redirect(static("favicon.ico"), permanent=True)

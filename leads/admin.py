@@ -53,8 +53,8 @@ class LeadPoolAdmin(GuardedModelAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "source_pool", "order", "target_pool", "is_active", "updated_at",
-                    "updated_by"]
+    list_display = ["name", "name_en", "source_pool", "order", "target_pool", "is_active",
+                    "updated_at", "updated_by"]
     list_filter = ["source_pool", "is_active"]
     list_editable = ["order", "is_active"]
     list_select_related = ["source_pool", "target_pool", "updated_by"]
@@ -71,8 +71,8 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 @admin.register(RecycleRule)
 class RecycleRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "pool", "kind", "threshold", "unit", "target", "max_recycles",
-                    "is_active", "updated_at"]
+    list_display = ["name", "name_en", "pool", "kind", "threshold", "unit", "target",
+                    "max_recycles", "is_active", "updated_at"]
     list_filter = ["pool", "kind", "is_active"]
     list_select_related = ["pool"]
     readonly_fields = ["updated_at", "updated_by"]

@@ -46,6 +46,7 @@ from crm_site.lib.bulk import (
     update_and_log,
     update_rows,
 )
+from notifications.kinds import in_languages
 from notifications.kinds import register as register_kind
 from notifications.services import Message, notify_many
 from orgs.models import DictionaryItem, Employee, Membership
@@ -72,6 +73,10 @@ RUN_SECONDS = 40
 
 register_kind("recycle_warning",
               _("“%(name)s” goes back to the pool on %(due)s (%(rule)s) unless you follow up."),
+              icon="bi-hourglass-split")
+register_kind("opportunity_recycle_warning",
+              _("“%(name)s” goes back to the opportunity pool on %(due)s (%(rule)s) unless "
+                "you follow up."),
               icon="bi-hourglass-split")
 register_kind("lead_recycled",
               _("%(count)s of your leads went back to the pool (%(rule)s): %(names)s"),
@@ -279,25 +284,9 @@ def returned_values(subject: Subject, now: datetime) -> dict:
 
 def pool_claimer_ids(pool: LeadPool) -> list[int]:
     """Users who may claim from ``pool`` (for pools without an explicit member list)."""
-    from .permissions import pools_for
+    from .permissions import claimer_ids
 
-    unit = pool.org_unit
-    memberships = Membership.objects.filter(employee__status=Employee.Status.ACTIVE)
-    if unit is not None:
-        ancestors = [unit.path[:i] for i in range(unit.steplen, len(unit.path) + 1,
-                                                  unit.steplen)]
-        memberships = memberships.filter(Q(org_unit__path__startswith=unit.path)
-                                         | Q(org_unit__path__in=ancestors))
-    user_ids = set(memberships.values_list("employee__user_id", flat=True))
-    granted = set(pool.leadpooluserpermission_set.filter(
-        permission__codename="claim_from_pool").values_list("user_id", flat=True))
-    granted |= set(get_user_model().objects.filter(
-        groups__leadpoolgrouppermission__content_object=pool,
-        groups__leadpoolgrouppermission__permission__codename="claim_from_pool",
-    ).values_list("pk", flat=True))
-    users = get_user_model().objects.filter(pk__in=user_ids | granted, is_active=True)
-    return sorted(u.pk for u in users if pools_for(u, "claim_from_pool").filter(
-        pk=pool.pk).exists())
+    return sorted(claimer_ids([pool])[pool.pk])
 
 
 def _roster(pool: LeadPool) -> list[PoolMember]:
@@ -793,9 +782,10 @@ def warn_due(*, now: datetime | None = None, dry_run: bool = False) -> RunReport
                     updates.append((pk, clock.next_warning(due_at, offsets, now, owed=False)))
                     moment = clock.warning_moment(due_at, offsets, now) or now
                     messages.append(Message(
-                        owner, "recycle_warning",
+                        owner, "recycle_warning" if subject is LEADS
+                        else f"{subject.code}_recycle_warning",
                         {"name": name, "due": _local(due_at),
-                         "rule": rule.name if rule else ""},
+                         "rule": in_languages(rule.name, rule.name_en) if rule else ""},
                         url=subject.url(pk),
                         key=f"warn:{subject.code}:{pk}:{due_at.isoformat()}:{moment.isoformat()}"))
                 update_rows(subject.model, ["pk", "recycle_warn_at"], updates)
@@ -925,7 +915,7 @@ def _recycle(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: dat
     if dry_run:
         return
     _write_recycled(subject, updates, events, now=now)
-    names = {r.pk: r.name for _row, r in due_rows}
+    names = {r.pk: in_languages(r.name, r.name_en) for _row, r in due_rows}
     notify_many(
         Message(owner, f"{subject.code}_recycled",
                 {"count": len(lost), "rule": names[rule_id],
@@ -981,7 +971,9 @@ def _recycle_due(subject: Subject, rule_ids: list[int], *, pool: LeadPool | None
                 refresh_due(subject, ids=batch.stale, now=now)
             notify_many(
                 Message(group.owner_id, f"{subject.code}_recycled",
-                        {"count": group.count, "rule": rules[group.rule_id].name,
+                        {"count": group.count,
+                         "rule": in_languages(rules[group.rule_id].name,
+                                              rules[group.rule_id].name_en),
                          "names": "、".join(group.names[:3])
                          + ("…" if group.count > 3 else "")},
                         key=f"recycled:{subject.code}:{group.owner_id}:{group.rule_id}:"
@@ -1183,9 +1175,9 @@ def _reassign(subject: Subject, due_rows, pools: dict[int, LeadPool], *, now: da
             updates.append((item_id, decision.user_id, due.at if due else None,
                             due.rule_id if due else None, due.warn_at if due else None))
             events.append((item_id, row[8], decision.user_id, rule.pk,
-                           {**decision.detail, "sla": rule.name}))
+                           {**decision.detail, "sla": rule.name, "sla_en": rule.name_en}))
             notes.append(Message(row[8], "reassigned_away",
-                                 {"name": row[10], "rule": rule.name},
+                                 {"name": row[10], "rule": in_languages(rule.name, rule.name_en)},
                                  key=f"sla:{subject.code}:{item_id}:{now.isoformat()}"))
         update_and_log(
             subject.model, ["pk", "owner", "recycle_due_at", "recycle_rule", "recycle_warn_at"],
@@ -1317,7 +1309,7 @@ def preview_recycle(pool: LeadPool, rules: Sequence[RecycleRule], *,
     subject = subject_for_pool(pool)
     now = now or timezone.now()
     compiled = [to_clock_rule(r) for r in rules if r.is_active]
-    names = {r.pk or 0: r.name for r in rules}
+    names = {r.pk or 0: r.display_name for r in rules}
     due_now, due_soon, per_rep, checked = [], 0, {}, 0
     owned = subject.model.objects.filter(pool_id=pool.pk, owner__isnull=False,
                                          status__in=subject.open_statuses)

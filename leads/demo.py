@@ -211,12 +211,14 @@ def _configure_engine(master: LeadPool, pools: dict[str, LeadPool]):
     User = get_user_model()
     east, south = pools["east"], pools["south"]
     dormant = LeadPool.objects.filter(kind=LeadPool.Kind.DORMANT).first()
-    for order, (pool, name, region) in enumerate(
-            [(east, "华东线索 → 华东公海", "east"), (south, "华南线索 → 华南公海", "south")],
+    for order, (pool, name, name_en, region) in enumerate(
+            [(east, "华东线索 → 华东公海", "East China leads → East China pool", "east"),
+             (south, "华南线索 → 华南公海", "South China leads → South China pool", "south")],
             start=1):
         RoutingRule.objects.get_or_create(
             source_pool=master, name=name,
-            defaults={"order": order * 10, "regions": [region], "target_pool": pool})
+            defaults={"name_en": name_en, "order": order * 10, "regions": [region],
+                      "target_pool": pool})
     qualifying = {"qualifying_types": ["call", "visit", "meeting", "wechat"],
                   "qualifying_outcomes": ["connected", "interested", "appointment"],
                   "qualifying_min_length": 4}
@@ -234,19 +236,24 @@ def _configure_engine(master: LeadPool, pools: dict[str, LeadPool]):
         PoolMember.objects.get_or_create(pool=pool, user=user,
                                          defaults={"weight": weights[user.username]})
     rules = [
-        (east, "7 天无有效跟进", RecycleRule.Kind.NO_FOLLOWUP, 7, RecycleRule.Unit.DAYS,
-         [72, 24], RecycleRule.Target.ORIGIN),
-        (east, "分配后 24 小时未首次联系", RecycleRule.Kind.FIRST_TOUCH, 24,
-         RecycleRule.Unit.HOURS, [4], RecycleRule.Target.ORIGIN),
-        (south, "10 天无有效跟进", RecycleRule.Kind.NO_FOLLOWUP, 10, RecycleRule.Unit.DAYS,
-         [48], RecycleRule.Target.ORIGIN),
-        (south, "30 天未转化退回总池", RecycleRule.Kind.NOT_CONVERTED, 30, RecycleRule.Unit.DAYS,
-         [72], RecycleRule.Target.PARENT),
+        (east, "7 天无有效跟进", "No qualifying follow-up for 7 days",
+         RecycleRule.Kind.NO_FOLLOWUP, 7, RecycleRule.Unit.DAYS, [72, 24],
+         RecycleRule.Target.ORIGIN),
+        (east, "分配后 24 小时未首次联系", "No first contact within 24 hours",
+         RecycleRule.Kind.FIRST_TOUCH, 24, RecycleRule.Unit.HOURS, [4],
+         RecycleRule.Target.ORIGIN),
+        (south, "10 天无有效跟进", "No qualifying follow-up for 10 days",
+         RecycleRule.Kind.NO_FOLLOWUP, 10, RecycleRule.Unit.DAYS, [48],
+         RecycleRule.Target.ORIGIN),
+        (south, "30 天未转化退回总池", "Not converted in 30 days: back to the master pool",
+         RecycleRule.Kind.NOT_CONVERTED, 30, RecycleRule.Unit.DAYS, [72],
+         RecycleRule.Target.PARENT),
     ]
-    for pool, name, kind, threshold, unit, warn, target in rules:
+    for pool, name, name_en, kind, threshold, unit, warn, target in rules:
         RecycleRule.objects.get_or_create(
             pool=pool, name=name,
-            defaults={"kind": kind, "threshold": threshold, "unit": unit, "warn_offsets": warn,
+            defaults={"name_en": name_en, "kind": kind, "threshold": threshold, "unit": unit,
+                      "warn_offsets": warn,
                       "target": target, "max_recycles": 3, "dormant_pool": dormant,
                       "exclude_starred": kind == RecycleRule.Kind.NO_FOLLOWUP})
     for pool in (east, south):

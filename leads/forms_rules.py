@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import dictionary_choices
 from .models import FollowUp, Lead, LeadPool, PoolMember, RecycleRule, RoutingRule
+from .permissions import descendant_pools
 from .weights import choices as weight_choices
 
 CHECKS = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
@@ -36,17 +37,6 @@ def _bootstrap(form) -> None:
             widget.attrs.setdefault("class", "form-select form-select-sm")
         else:
             widget.attrs.setdefault("class", "form-control form-control-sm")
-
-
-def descendant_pools(pool: LeadPool):
-    """Active pools below ``pool`` (any depth): where its routing rules may send leads."""
-    ids, frontier = set(), {pool.pk}
-    while frontier:
-        children = set(LeadPool.objects.filter(parent_id__in=frontier, is_active=True)
-                       .exclude(pk__in=ids | {pool.pk}).values_list("pk", flat=True))
-        ids |= children
-        frontier = children
-    return LeadPool.objects.filter(pk__in=ids).order_by("kind", "code")
 
 
 class PoolPolicyForm(forms.ModelForm):
@@ -146,7 +136,8 @@ class RecycleRuleForm(forms.ModelForm):
 
     class Meta:
         model = RecycleRule
-        fields = ["name", "kind", "threshold", "unit", "exclude_grades", "exclude_starred",
+        fields = ["name", "name_en", "kind", "threshold", "unit", "exclude_grades",
+                  "exclude_starred",
                   "exclude_statuses", "warn_offsets", "target", "target_pool", "max_recycles",
                   "dormant_pool", "order", "is_active"]
 
@@ -256,7 +247,7 @@ class RoutingRuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = ["name", "order", "regions", "product_categories", "channels",
+        fields = ["name", "name_en", "order", "regions", "product_categories", "channels",
                   "customer_sizes", "attribute_conditions", "target_pool", "is_active"]
 
     def __init__(self, *args, pool: LeadPool, **kwargs):

@@ -29,12 +29,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from crm_site.lib.bulk import text_array_literal
 from crm_site.lib.overlap import read_ahead, side_by_side
+from orgs.dictionaries import DictionaryMatcher, dictionary_matchers, fold
 
 from .models import Lead, LeadEvent, LeadPool
 from .models_intake import ImportJob, ImportRejectedRow
@@ -71,22 +74,28 @@ _ROW_ORDER = [f.name for f in Lead._meta.concrete_fields if f.name in _ROW_COLUM
 ATTRIBUTE = "__attribute__"  # keep the column in the lead's attribute bag
 IGNORE = "__ignore__"
 
-# Header names recognised without a saved mapping (lower-cased, spaces removed).
+# Header names recognised without a saved mapping, besides each field's own name and its
+# label in either language (``header_names``).
 _ALIASES = {
-    "name": ["name", "姓名", "名字", "联系人", "客户姓名", "fullname", "contactname"],
-    "company": ["company", "公司", "公司名称", "单位", "企业名称", "account", "organization"],
-    "title": ["title", "职位", "职务", "jobtitle", "position"],
-    "mobile": ["mobile", "手机", "手机号", "手机号码", "mobilephone", "cellphone"],
-    "phone": ["phone", "电话", "座机", "tel", "telephone", "phonenumber"],
-    "email": ["email", "e-mail", "邮箱", "电子邮箱", "mail"],
-    "wechat": ["wechat", "微信", "微信号", "wechatid"],
-    "address": ["address", "地址", "详细地址"],
-    "region": ["region", "区域", "大区"],
-    "campaign": ["campaign", "活动", "市场活动"],
+    "name": ["姓名", "名字", "联系人", "客户姓名", "fullname", "contactname"],
+    "company": ["公司", "公司名称", "单位", "企业名称", "account", "organization"],
+    "title": ["职位", "职务", "jobtitle", "position"],
+    "mobile": ["手机", "手机号", "手机号码", "mobilephone", "cellphone"],
+    "phone": ["电话", "座机", "tel", "telephone", "phonenumber"],
+    "email": ["e-mail", "邮箱", "电子邮箱", "mail"],
+    "wechat": ["微信", "微信号", "wechatid"],
+    "address": ["地址", "详细地址"],
+    "region": ["区域", "大区"],
+    "product_category": ["product", "产品", "品类", "产品品类"],
+    "industry": ["行业", "sector"],
+    "campaign": ["活动", "市场活动"],
     "external_id": ["externalid", "外部id", "prospectid", "leadid", "id"],
-    "notes": ["notes", "备注", "remark", "remarks", "comment"],
-    "grade": ["grade", "等级", "客户等级"],
+    "notes": ["备注", "remark", "remarks", "comment"],
+    "grade": ["等级", "客户等级"],
 }
+# Lead fields that hold a dictionary code, and their dictionaries.
+DICTIONARY_FIELDS = {"region": "region", "product_category": "product_category",
+                     "industry": "industry", "grade": "customer_grade"}
 DEFAULT_EMPTY_MARKERS = ["select", "n/a", "na", "null", "none", "-", "--"]
 
 
@@ -155,20 +164,51 @@ def _read_xlsx(raw: bytes) -> Table:
     return Table(headers=values[0], rows=iter(body), encoding="xlsx", total=len(body))
 
 
-def guess_mapping(headers: list[str]) -> dict[str, str]:
-    """Map recognised headers to lead fields; everything else goes to the attribute bag."""
-    mapping = {}
-    taken = set()
+def header_names(target: str, label=None, aliases=()) -> set[str]:
+    """What a column of ``target`` may be headed: the field's name, its label in every UI
+    language and the aliases, folded as ``header_key`` folds headers."""
+    names = {target, *aliases}
+    if label is not None:
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                names.add(str(label))
+    return {header_key(name) for name in names} - {""}
+
+
+def header_key(header: str) -> str:
+    """A header as it is compared: width- and case-folded, without spaces, underscores or
+    hyphens (``Product_Category`` = ``product category`` = ``productcategory``)."""
+    return fold(header)
+
+
+def match_headers(headers: list[str], fields: dict[str, set[str]]) -> dict[str, str]:
+    """Map each header that names a field (``header_names``) to it, the first column
+    winning when two name the same field; every other column goes to the attribute bag.
+    Lead and record imports both map their columns here."""
+    mapping, taken = {}, set()
     for header in headers:
         if not header:
             continue
-        key = re.sub(r"[\s_]+", "", header.lower())
-        target = next((f for f, names in _ALIASES.items() if key in names and f not in taken),
+        key = header_key(header)
+        target = next((f for f, names in fields.items() if key in names and f not in taken),
                       ATTRIBUTE)
         if target != ATTRIBUTE:
             taken.add(target)
         mapping[header] = target
     return mapping
+
+
+def guess_mapping(headers: list[str]) -> dict[str, str]:
+    """Map recognised headers to lead fields; everything else goes to the attribute bag."""
+    return match_headers(headers, {
+        name: header_names(name, model_field.verbose_name, _ALIASES.get(name, ()))
+        for name, model_field in TARGET_FIELDS.items()})
+
+
+def lead_matchers() -> dict[str, DictionaryMatcher]:
+    """The dictionary matcher of each lead field that holds a code (one query)."""
+    matchers = dictionary_matchers(*set(DICTIONARY_FIELDS.values()))
+    return {name: matchers[code] for name, code in DICTIONARY_FIELDS.items()}
 
 
 @dataclass
@@ -193,10 +233,12 @@ _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
 def _row_to_lead(cells: list[str], headers: list[str], mapping: dict, empty: set[str],
-                 name_template: str) -> tuple[dict, dict, str | None]:
+                 name_template: str, matchers: dict[str, DictionaryMatcher] | None = None,
+                 ) -> tuple[dict, dict, str | None]:
     """One row's lead values, attribute bag and, if it cannot be imported, why."""
-    values, attributes, problem, _mobile_key = _check_row(cells, _plan(headers, mapping),
-                                                          empty, name_template)
+    values, attributes, problem, _mobile_key = _check_row(
+        cells, _plan(headers, mapping), empty, name_template,
+        lead_matchers() if matchers is None else matchers)
     return values, attributes, problem
 
 
@@ -227,8 +269,11 @@ def split_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[str
 
 
 def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[str],
-               name_template: str) -> tuple[dict, dict, str | None, str]:
-    """As ``_row_to_lead``, plus the mobile's duplicate key (computed here anyway)."""
+               name_template: str, matchers: dict[str, DictionaryMatcher],
+               ) -> tuple[dict, dict, str | None, str]:
+    """As ``_row_to_lead``, plus the mobile's duplicate key (computed here anyway).
+
+    Pure Python over preloaded ``matchers``: it runs in the read-ahead thread."""
     values, attributes = split_row(cells, plan, empty)
     width = len(cells)
     if not values.get("name") and name_template:
@@ -246,6 +291,14 @@ def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[st
         if limit and len(value) > limit:
             return values, attributes, _("%(field)s is longer than %(limit)d characters.") % {
                 "field": TARGET_FIELDS[target].verbose_name, "limit": limit}, ""
+    for target, matcher in matchers.items():
+        value = values.get(target)
+        if value:
+            code = matcher.match(value)
+            if code is None:
+                return (values, attributes,
+                        matcher.refusal(capfirst(TARGET_FIELDS[target].verbose_name), value), "")
+            values[target] = code
     if values.get("email") and not normalize_email(values["email"]):
         return values, attributes, _("The e-mail address is not valid."), ""
     mobile = normalize_phone(values.get("mobile", ""))
@@ -320,7 +373,7 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
 
     policy = policy_for(channel, "import")
     batches = _checked_batches(table, _plan(table.headers, mapping), empty, name_template,
-                               channel, batch_size)
+                               channel, batch_size, lead_matchers())
     several = table.total > batch_size
     if several:
         batches = read_ahead(batches)
@@ -353,7 +406,8 @@ class _Checked(NamedTuple):
 
 
 def _checked_batches(table: Table, plan, empty: set[str], name_template: str, channel: str,
-                     batch_size: int) -> Iterator[_Checked]:
+                     batch_size: int, matchers: dict[str, DictionaryMatcher],
+                     ) -> Iterator[_Checked]:
     """Validate and key every row, batch by batch, and drop duplicates inside the file.
 
     Pure Python, no database: it runs ahead of the writes in a thread of its own.
@@ -364,7 +418,7 @@ def _checked_batches(table: Table, plan, empty: set[str], name_template: str, ch
         candidates, counts = [], ImportCounts()
         for line, cells in batch:
             values, attributes, problem, mobile_key = _check_row(cells, plan, empty,
-                                                                 name_template)
+                                                                 name_template, matchers)
             if problem:
                 counts.rejected += 1
                 counts.rejects.append((line, problem, dict(zip(headers, cells, strict=False))))

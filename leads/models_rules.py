@@ -4,7 +4,15 @@ extension requests. The decisions themselves are plain functions in ``leads.engi
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def rule_name(name: str, name_en: str) -> str:
+    """A rule's name for the reader: English for English readers when there is one."""
+    if name_en and (get_language() or "").startswith("en"):
+        return name_en
+    return name
 
 
 class PoolMember(models.Model):
@@ -56,6 +64,7 @@ class RoutingRule(models.Model):
                                     verbose_name=_("routes leads of"))
     order = models.PositiveIntegerField(_("order"), default=100)
     name = models.CharField(_("rule name"), max_length=200)
+    name_en = models.CharField(_("rule name (English)"), max_length=200, blank=True)
     regions = models.JSONField(_("regions"), default=list, blank=True)
     product_categories = models.JSONField(_("product categories"), default=list, blank=True)
     channels = models.JSONField(_("channels"), default=list, blank=True)
@@ -81,6 +90,11 @@ class RoutingRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (the Chinese one until an English one is set)."""
+        return rule_name(self.name, self.name_en)
+
 
 class RecycleRule(models.Model):
     """When an owned lead (or opportunity) of a pool goes back, and where to."""
@@ -103,6 +117,7 @@ class RecycleRule(models.Model):
     pool = models.ForeignKey("leads.LeadPool", on_delete=models.CASCADE,
                              related_name="recycle_rules", verbose_name=_("pool"))
     name = models.CharField(_("rule name"), max_length=200)
+    name_en = models.CharField(_("rule name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("fires when"), max_length=16, choices=Kind.choices)
     threshold = models.PositiveIntegerField(_("after"), default=7)
     unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, default=Unit.DAYS)
@@ -140,6 +155,11 @@ class RecycleRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (the Chinese one until an English one is set)."""
+        return rule_name(self.name, self.name_en)
 
 
 class ExtensionRequest(models.Model):

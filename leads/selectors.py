@@ -18,10 +18,11 @@ from django.utils import timezone
 from crm_site.lib.keyset import Page, keyset_page
 from crm_site.lib.masking import can_unmask, mask
 from orgs.models import DictionaryItem, Employee
-from orgs.selectors import data_scope_for
+from orgs.rights import Operation
+from orgs.selectors import data_scope_for, rights_for_many
 
 from .models import FollowUp, Lead, LeadEvent, LeadPool
-from .permissions import pools_for
+from .permissions import claimer_ids, pools_for
 
 MY_LEADS_SORTS = {
     "next": ("next_followup_at", False),
@@ -143,6 +144,34 @@ def assignable_reps(*, user) -> QuerySet:
                                 user__is_active=True)
         .select_related("user").order_by("employee_no")
     )
+
+
+@dataclass(frozen=True)
+class Receivers:
+    """People leads of a pool may be handed to: those who claim from it (``pool`` set), or
+    others in the assigner's scope who may claim (``pool`` None)."""
+
+    pool: LeadPool | None
+    people: list[Employee]
+
+
+def lead_receivers(*, user, pool: LeadPool) -> list[Receivers]:
+    """Who ``user`` may hand leads of ``pool`` to — the people who may work them: active
+    employees who may claim from the pool, then the others in ``user``'s scope who may
+    claim at all (``services.lead_assign`` accepts exactly these). Nobody who cannot work
+    leads (marketing herself on the master pool, an inspector) is offered. A fixed number
+    of queries."""
+    claimers = claimer_ids([pool])[pool.pk]
+    in_scope = set(data_scope_for(user).users().filter(is_active=True)
+                   .values_list("pk", flat=True)) - claimers
+    others = {u for u, rights in rights_for_many(in_scope).items()
+              if rights.can(Operation.CLAIM)}
+    people = {e.user_id: e for e in Employee.objects.filter(
+        user_id__in=claimers | others, status=Employee.Status.ACTIVE,
+        user__is_active=True).select_related("user").order_by("employee_no")}
+    groups = [Receivers(pool, [e for u, e in people.items() if u in claimers]),
+              Receivers(None, [e for u, e in people.items() if u in others])]
+    return [group for group in groups if group.people]
 
 
 def rep_loads(*, user) -> list[dict]:

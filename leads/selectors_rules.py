@@ -21,6 +21,7 @@ from orgs.selectors import data_scope_for
 from . import circulation
 from .engine import strategies
 from .models import ExtensionRequest, LeadEvent, LeadPool, PoolMember, RecycleRule, RoutingRule
+from .models_rules import rule_name
 from .permissions import pools_for
 from .subjects import LEADS, subject_for_pool
 
@@ -156,7 +157,7 @@ def why(detail: dict | None, names: dict[int, str]) -> str:
                         else ""})
     if detail.get("sla"):
         parts.append(_("The previous owner did not make contact in time (%(rule)s).")
-                     % {"rule": detail["sla"]})
+                     % {"rule": rule_name(detail["sla"], detail.get("sla_en", ""))})
     return " ".join(str(p) for p in parts)
 
 
@@ -259,7 +260,8 @@ def pool_heat(pool: LeadPool, since: datetime) -> dict:
     recycled_by_rule = dict(subject.event_model.objects.filter(
         from_pool=pool, created_at__gte=since, kind=LeadEvent.Kind.RECYCLED)
         .values_list("rule_id").annotate(n=Count("pk")).values_list("rule_id", "n"))
-    rules = {r.pk: r.name for r in RecycleRule.objects.filter(pk__in=list(recycled_by_rule))}
+    rules = {r.pk: r.display_name
+             for r in RecycleRule.objects.filter(pk__in=list(recycled_by_rule))}
     return {"ages": ages,
             "recycled": outflow.get(LeadEvent.Kind.RECYCLED, 0),
             "released": outflow.get(LeadEvent.Kind.RELEASED, 0),

@@ -289,9 +289,12 @@ def lead_assign(*, lead_ids: Sequence[int], to_user_id: int, actor) -> int:
                     _("You may not assign leads from %(pool)s.") % {"pool": pool.display_name},
                     "forbidden",
                 )
-            if not in_scope and not pool_allows(target.user, pool, "claim_from_pool"):
+            # The receiver must be able to work the leads: claim from the pool, or, within
+            # the assigner's scope, claim at all.
+            if not pool_allows(target.user, pool, "claim_from_pool") and not (
+                    in_scope and rights_for(target.user).can(Operation.CLAIM)):
                 raise LeadActionRefused(
-                    _("%(name)s is outside your scope and cannot work leads of %(pool)s.")
+                    _("%(name)s cannot work leads of %(pool)s.")
                     % {"name": target.display_name, "pool": pool.display_name},
                     "forbidden",
                 )

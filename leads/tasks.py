@@ -1,15 +1,25 @@
 """Celery tasks of the leads app: thin wrappers over services."""
 
 from celery import shared_task
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .importer import ImportFileError, run_job
 from .models_intake import ImportJob
 
 
 @shared_task(name="leads.import_file", time_limit=1800, soft_time_limit=1700)
-def import_file(job_id: int) -> dict:
-    """Run one import job. Safe to deliver twice: only a queued job is started."""
+def import_file(job_id: int, language: str | None = None) -> dict:
+    """Run one import job. Safe to deliver twice: only a queued job is started.
+
+    Rejected rows are explained in ``language``, the uploader's, whatever the worker's.
+    """
+    if language:
+        with translation.override(language):
+            return _import_file(job_id)
+    return _import_file(job_id)
+
+
+def _import_file(job_id: int) -> dict:
     started = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.RUNNING)
     if not started:

@@ -24,7 +24,7 @@ from orgs.selectors import rights_for
 from . import selectors, services
 from .forms import AssignForm, FollowUpForm, LeadForm, ReasonForm, TransferForm
 from .models import FollowUp, Lead, LeadPool
-from .permissions import pool_allows, pools_for
+from .permissions import descendant_pools, pool_allows, pools_for
 
 
 def _partial(request, template: str, partial: str) -> str:
@@ -85,8 +85,6 @@ def pool_list(request):
     route_targets = []
     if pool and rights_for(request.user).can(Operation.ROUTE) and (
             can_assign or pool_allows(request.user, pool, "manage_pool")):
-        from .forms_rules import descendant_pools
-
         route_targets = list(descendant_pools(pool).exclude(kind=LeadPool.Kind.OPPORTUNITY))
     # Rows arrive ready to print: per-row template tags and URL reversals were most of
     # the page's server time at 50 rows.
@@ -96,7 +94,8 @@ def pool_list(request):
                "claim_label": _("Claim"), "csrf_input": csrf_input(request),
                "can_claim": can_claim, "load": load, "can_assign": can_assign,
                "route_targets": route_targets,
-               "reps": list(selectors.assignable_reps(user=request.user)) if can_assign else []}
+               "receivers": (selectors.lead_receivers(user=request.user, pool=pool)
+                             if can_assign else [])}
     template = "leads/pool_list.html"
     if request.htmx and request.GET.get("after"):
         template += "#rows"
@@ -374,7 +373,11 @@ def team_transfer(request):
 @require_POST
 @entry_required(Entry.POOL)
 def pool_assign(request):
-    reps = list(selectors.assignable_reps(user=request.user))
+    # The choices the pool page offered; the service checks each lead's pool again.
+    pool = LeadPool.objects.filter(code=request.POST.get("pool") or "").select_related(
+        "org_unit").first()
+    reps = [e for group in selectors.lead_receivers(user=request.user, pool=pool)
+            for e in group.people] if pool else []
     form = AssignForm(request.POST, reps=reps)
     back = request.POST.get("next") or "/leads/pool/"
     if not back.startswith("/"):

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -107,14 +108,16 @@ def _field_choices():
 
 
 def _preview(job: ImportJob, mapping: dict, name_template: str, empty: list[str]):
-    from .importer import _row_to_lead
+    from .importer import _row_to_lead, lead_matchers
 
     with job.file.open("rb") as handle:
         table = read_table(handle.read(), job.original_name)
     rows = []
+    matchers = lead_matchers()
     for line, cells in table.rows:
         values, attributes, problem = _row_to_lead(cells, table.headers, mapping,
-                                                   {m.lower() for m in empty}, name_template)
+                                                   {m.lower() for m in empty}, name_template,
+                                                   matchers)
         rows.append({"line": line, "values": values, "attributes": attributes,
                      "problem": problem})
         if len(rows) >= 5:
@@ -172,7 +175,7 @@ def import_map(request, pk: int):
                 return redirect("import_map", pk=job.pk)
             job.status = ImportJob.Status.QUEUED
             job.save()
-            tasks.import_file.delay_on_commit(job.pk)
+            tasks.import_file.delay_on_commit(job.pk, language=translation.get_language())
         return redirect("import_progress", pk=job.pk)
     columns = [{"index": i, "header": h, "target": job.mapping.get(h, ATTRIBUTE)}
                for i, h in enumerate(job.headers) if h]

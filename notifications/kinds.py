@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -43,11 +44,24 @@ def icon(code: str) -> str:
     return kind.icon if kind else "bi-bell"
 
 
+def in_languages(chinese: str, english: str = "") -> dict[str, str]:
+    """A parameter that reads in the reader's language when the notification is shown
+    (a rule's name): ``{"zh-hans": …, "en": …}``, English falling back to Chinese."""
+    return {"zh-hans": chinese, "en": english or chinese}
+
+
+def _in_reader_language(value):
+    if isinstance(value, dict) and "zh-hans" in value:
+        english = (get_language() or "").startswith("en")
+        return value.get("en") if english and value.get("en") else value["zh-hans"]
+    return "" if value is None else value
+
+
 def render(notification) -> str:
     kind = _KINDS.get(notification.kind)
     if kind is None:
         return str(notification.params.get("text") or notification.kind)
-    params = defaultdict(str, {k: "" if v is None else v
+    params = defaultdict(str, {k: _in_reader_language(v)
                                for k, v in (notification.params or {}).items()})
     try:
         return str(kind.message) % params

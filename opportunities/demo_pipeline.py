@@ -62,7 +62,8 @@ def _pool(engine: bool) -> LeadPool:
                                                    weight_source="win_rate")
         RecycleRule.objects.get_or_create(
             pool=pool, name="14 天无阶段推进退回商机池",
-            defaults={"kind": RecycleRule.Kind.NO_PROGRESS, "threshold": 14,
+            defaults={"name_en": "No stage progress for 14 days: back to the opportunity pool",
+                      "kind": RecycleRule.Kind.NO_PROGRESS, "threshold": 14,
                       "unit": RecycleRule.Unit.DAYS, "warn_offsets": [72, 24],
                       "target": RecycleRule.Target.ORIGIN})
     return pool

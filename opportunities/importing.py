@@ -44,9 +44,12 @@ from leads.importer import (
     Table,
     _batches,
     _plan,
+    header_names,
+    match_headers,
     split_row,
 )
 from leads.normalize import normalize_company
+from orgs.dictionaries import DictionaryMatcher, dictionary_matchers
 from orgs.models import Dictionary, DictionaryItem, Employee, Membership, OrgUnit, Position
 
 from .models import (
@@ -107,6 +110,7 @@ FIELDS: dict[str, dict[str, list[str]]] = {
         "close_date": ["closedate", "closed", "成交日期"],
         "expected_close": ["expectedclose", "预计成交"],
         "type": ["type", "类型"],
+        "lost_reason": ["lostreason", "输单原因"],
     },
     "products": {
         "name": ["name", "product", "产品", "产品名称"],
@@ -124,6 +128,17 @@ FIELDS: dict[str, dict[str, list[str]]] = {
         "email": ["email", "邮箱"],
         "mobile": ["mobile", "手机"],
     },
+}
+
+# The model whose field labels name each kind's columns too (in either language).
+MODELS = {"customers": Customer, "contacts": Contact, "opportunities": Opportunity,
+          "products": Product, "employees": Employee}
+
+# Fields that hold a dictionary code, per kind: field → dictionary.
+DICTIONARY_FIELDS: dict[str, dict[str, str]] = {
+    "customers": {"industry": "industry", "region": "region", "size": "customer_size"},
+    "products": {"category": "product_category"},
+    "opportunities": {"stage": "opportunity_stage", "lost_reason": "lost_reason"},
 }
 
 # Built-in saved mappings: (name, kind) → column → field.
@@ -210,17 +225,13 @@ def ensure_dictionary_items() -> int:
 
 
 def guess_mapping(kind: str, headers: list[str]) -> dict[str, str]:
-    mapping, taken = {}, set()
-    for header in headers:
-        if not header:
-            continue
-        key = re.sub(r"[\s_]+", "", header.lower())
-        target = next((f for f, names in FIELDS[kind].items()
-                       if key in names and f not in taken), ATTRIBUTE)
-        if target != ATTRIBUTE:
-            taken.add(target)
-        mapping[header] = target
-    return mapping
+    """Map headers that name a field of ``kind`` (its name, label or an alias)."""
+    model = MODELS[kind]
+    labels = {f.name: f.verbose_name for f in model._meta.get_fields()
+              if hasattr(f, "verbose_name")}
+    return match_headers(headers, {
+        name: header_names(name, labels.get(name), aliases)
+        for name, aliases in FIELDS[kind].items()})
 
 
 def mapping_names(kind: str) -> list[str]:
@@ -301,10 +312,10 @@ class _Context:
     actor_id: int | None
     prefix: str
     now: datetime
-    stages: dict = field(default_factory=dict)  # compact(code or label) → (code, closed)
+    closed: dict = field(default_factory=dict)  # stage code → "won" / "lost" / ""
     people: dict = field(default_factory=dict)  # compact(name or username) → user id
     products: dict = field(default_factory=dict)  # compact(name or code) → Product
-    industries: set = field(default_factory=set)
+    matchers: dict = field(default_factory=dict)  # field → DictionaryMatcher
     raw: dict = field(default_factory=dict)  # line → the row as read, for the report
 
 
@@ -318,15 +329,33 @@ def _people() -> dict[str, int]:
     return found
 
 
-def _stages() -> dict[str, tuple[str, str]]:
-    found = {}
-    for code, label, label_en, extra in DictionaryItem.objects.active().of(
-            "opportunity_stage").values_list("code", "label", "label_en", "extra"):
-        closed = str((extra or {}).get("closed") or "")
-        for name in (code, label, label_en):
-            if name:
-                found.setdefault(compact(name), (code, closed))
-    return found
+def _closed_stages() -> dict[str, str]:
+    return {code: str((extra or {}).get("closed") or "")
+            for code, extra in DictionaryItem.objects.active().of("opportunity_stage")
+            .values_list("code", "extra")}
+
+
+def _matchers(kind: str) -> dict[str, DictionaryMatcher]:
+    """The dictionary matcher of each field of ``kind`` that holds a code (one query);
+    industries also go by the names other systems give them."""
+    fields = DICTIONARY_FIELDS.get(kind, {})
+    matchers = dictionary_matchers(*set(fields.values()))
+    if "industry" in matchers:
+        matchers["industry"].with_aliases(INDUSTRY_SYNONYMS)
+    return {name: matchers[code] for name, code in fields.items()}
+
+
+def _coded(values: dict, name: str, ctx, label) -> str:
+    """The dictionary code of the row's ``name`` column ("" when blank); a value that
+    matches no item rejects the row."""
+    value = values.get(name, "")
+    if not value:
+        return ""
+    matcher = ctx.matchers[name]
+    code = matcher.match(value)
+    if code is None:
+        raise RowRejected(matcher.refusal(label, value))
+    return code
 
 
 def _products() -> dict[str, Product]:
@@ -348,7 +377,7 @@ def _product_row(values, attributes, ctx) -> tuple[str, dict]:
     return compact(name), {
         "name": name, "code": _limit(code[:64], Product, "code"),
         "series": _limit(values.get("series", ""), Product, "series"),
-        "category": slugify(values.get("category", ""))[:64],
+        "category": _coded(values, "category", ctx, _("Category")),
         "list_price": _decimal(values.get("list_price", ""), _("list price")) or Decimal("0"),
     }
 
@@ -375,17 +404,6 @@ def _write_products(rows, ctx, counts) -> None:
     counts.merged += merged
 
 
-def _industry(value: str, ctx) -> tuple[str, bool]:
-    """The industry dictionary code for a file's value, and whether it was recognised."""
-    if not value:
-        return "", True
-    key = compact(value)
-    code = INDUSTRY_SYNONYMS.get(key, key if key in ctx.industries else "")
-    if code and code in ctx.industries:
-        return code, True
-    return "other", False
-
-
 def _size(employees: str) -> str:
     try:
         staff = int(float(employees.replace(",", "")))
@@ -398,9 +416,9 @@ def _customer_row(values, attributes, ctx) -> tuple[str, dict]:
     name = _limit(values.get("name", ""), Customer, "name")
     if not name:
         raise RowRejected(_("No customer name."))
-    industry, known = _industry(values.get("industry", ""), ctx)
-    if not known:
-        attributes = {**attributes, "industry": values["industry"]}
+    industry = _coded(values, "industry", ctx, _("Industry"))
+    region = _coded(values, "region", ctx, _("Region"))
+    size = _coded(values, "size", ctx, _("Size")) or _size(values.get("employees", ""))
     if values.get("employees"):
         attributes = {**attributes, "employees": values["employees"]}
     owner_id = None
@@ -412,8 +430,7 @@ def _customer_row(values, attributes, ctx) -> tuple[str, dict]:
     key = f"x:{external_id}" if external_id else f"n:{normalize_company(name)}"
     return key, {
         "name": name, "name_key": normalize_company(name), "industry": industry,
-        "region": slugify(values.get("region", ""))[:64],
-        "size": slugify(values.get("size", "")) or _size(values.get("employees", "")),
+        "region": region, "size": size,
         "address": _limit(values.get("address", ""), Customer, "address"),
         "website": _limit(values.get("website", ""), Customer, "website"),
         "external_id": _limit(external_id, Customer, "external_id"), "owner_id": owner_id,
@@ -598,11 +615,11 @@ def _write_employees(rows, ctx, counts) -> None:
 
 
 def _opportunity_row(values, attributes, ctx) -> tuple[str, dict]:
-    stage_value = values.get("stage", "")
-    stage = ctx.stages.get(compact(stage_value))
-    if stage is None:
-        raise RowRejected(_("Unknown stage: %(stage)s") % {"stage": stage_value or "—"})
-    code, closed = stage
+    if not values.get("stage"):
+        raise RowRejected(_("No stage."))
+    code = _coded(values, "stage", ctx, _("Stage"))
+    closed = ctx.closed.get(code, "")
+    lost_reason = _coded(values, "lost_reason", ctx, _("Lost reason"))
     owner_id = None
     if values.get("owner"):
         owner_id = ctx.people.get(compact(values["owner"]))
@@ -643,6 +660,7 @@ def _opportunity_row(values, attributes, ctx) -> tuple[str, dict]:
         "amount": amount, "engaged": engaged, "closed_on": closed_on,
         "expected": expected if expected else (closed_on if closed else None),
         "type": kind if kind in Opportunity.Type.values else Opportunity.Type.SOLUTION,
+        "lost_reason": lost_reason if closed == Opportunity.Status.LOST else "",
     })
 
 
@@ -688,14 +706,15 @@ def _write_opportunities(rows, ctx, counts) -> None:
             product=data["product"], type=data["type"], amount=data["amount"],
             expected_close=data["expected"], stage=data["stage"],
             stage_changed_at=closed_at or opened, status=status, closed_at=closed_at,
-            external_id=data["external_id"], created_by_id=ctx.actor_id, created_at=opened,
+            external_id=data["external_id"], lost_reason=data["lost_reason"],
+            created_by_id=ctx.actor_id, created_at=opened,
             assigned_at=opened if data["owner_id"] else None, pooled_at=opened)))
     Opportunity.objects.bulk_create([opportunity for _d, opportunity in new])
     changes, events = [], []
     for data, opportunity in new:
         opened = opportunity.created_at
         first = "engaging" if data["engaged"] and data["closed"] else opportunity.stage
-        if data["closed"] and data["engaged"] and ctx.stages.get("engaging"):
+        if data["closed"] and data["engaged"] and "engaging" in ctx.closed:
             changes.append(OpportunityStageChange(opportunity=opportunity, from_stage="",
                                                   to_stage=first, changed_at=opened))
             changes.append(OpportunityStageChange(
@@ -744,10 +763,8 @@ def run_record_import(*, kind: str, table: Table, mapping: dict, actor=None,
     if kind in ("customers", "opportunities"):
         ctx.people = _people()
     if kind == "opportunities":
-        ctx.stages, ctx.products = _stages(), _products()
-    if kind == "customers":
-        ctx.industries = set(DictionaryItem.objects.active().of("industry")
-                             .values_list("code", flat=True))
+        ctx.closed, ctx.products = _closed_stages(), _products()
+    ctx.matchers = _matchers(kind)
     counts = RecordCounts(total=table.total)
     seen: dict[str, int] = {}
     plan = _plan(table.headers, mapping)

@@ -15,12 +15,14 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from crm_site.lib.keyset import Page, keyset_page
 from crm_site.lib.masking import can_unmask, mask
 from leads.models import FollowUp, Lead, LeadEvent
 from leads.selectors import ownership_stints
-from orgs.selectors import data_scope_for
+from orgs.rights import Entry
+from orgs.selectors import data_scope_for, rights_for
 
 from .models import (
     Contact,
@@ -43,6 +45,15 @@ CUSTOMER_SORTS = {
 
 
 # --- visibility ---------------------------------------------------------------------------
+
+
+def customer_url_for(user, customer_id: int) -> str | None:
+    """The customer page's address if ``user`` may open it, else ``None`` (one query)."""
+    if not rights_for(user).opens(Entry.CUSTOMERS):
+        return None
+    if not visible_customers(user).filter(pk=customer_id).exists():
+        return None
+    return reverse("customer_detail", args=[customer_id])
 
 
 def visible_customers(user) -> QuerySet:

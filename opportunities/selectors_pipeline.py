@@ -24,7 +24,8 @@ from crm_site.lib.keyset import Page, keyset_page
 from crm_site.lib.masking import mask
 from leads.models import LeadPool
 from leads.permissions import pools_for
-from orgs.selectors import data_scope_for
+from orgs.rights import Entry
+from orgs.selectors import data_scope_for, rights_for
 
 from . import stages as stage_dictionary
 from .models import ContactMethod, Opportunity, OpportunityEvent, OpportunityStageChange
@@ -68,6 +69,15 @@ def visible_opportunities(user) -> QuerySet:
         | Q(owner__isnull=True, status=Opportunity.Status.IN_POOL,
             pool__in=opportunity_pools(user))
     )
+
+
+def openable_opportunity_ids(user, *, customer_id: int) -> set[int]:
+    """Which of a customer's opportunities ``user`` may open (links on the customer page;
+    one query, none without the Opportunities entry)."""
+    if not rights_for(user).opens(Entry.OPPORTUNITIES):
+        return set()
+    return set(visible_opportunities(user).filter(customer_id=customer_id)
+               .values_list("pk", flat=True))
 
 
 def opportunity_get(*, user, opportunity_id: int) -> Opportunity:
@@ -199,7 +209,6 @@ class Card:
     key: str = ""
     url: str = ""
     in_stage_label: str = ""
-    amount_label: str = ""
 
 
 @dataclass
@@ -237,7 +246,6 @@ def _to_card(row: dict, *, clear: bool, english: bool, now, names: dict[int, str
     days = (now - row["stage_changed_at"]).days
     return Card(id=row["pk"], key=str(row["pk"]), url=f"{_DETAIL_PREFIX}{row['pk']}/",
                 in_stage_label=ngettext("%(d)s day", "%(d)s days", days) % {"d": days},
-                amount_label=f"{row['amount']:,.0f}",
                 name=row["name"], customer=row["customer__name"],
                 contact=row["contact__name"] or "", mobile=masked(row["mobile"] or "", clear),
                 amount=row["amount"], owner=owner, version=row["version"],

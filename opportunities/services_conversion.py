@@ -23,6 +23,7 @@ from leads.models import Lead, LeadEvent, LeadPool
 from leads.normalize import normalize_company, normalize_email, normalize_phone
 from leads.permissions import pools_for
 from leads.subjects import OPPORTUNITIES
+from orgs.dictionaries import item_label
 from orgs.selectors import data_scope_for
 
 from . import stages as stage_dictionary
@@ -68,6 +69,18 @@ def default_opportunity_pool(user) -> LeadPool | None:
     the nearest one the owner may claim from."""
     return (pools_for(user, "claim_from_pool").filter(kind=LeadPool.Kind.OPPORTUNITY)
             .order_by("-org_unit__depth", "pk").first())
+
+
+def default_opportunity_name(lead) -> str:
+    """What a converted lead's opportunity is called unless the rep names it: the company
+    and the product of interest (in the rep's language), else the company and today's date —
+    never the company's name alone, which every later deal with it would repeat."""
+    company = (lead.company or lead.name or "").strip()
+    if lead.product_category:
+        what = item_label("product_category", lead.product_category)
+    else:
+        what = f"{timezone.localdate():%Y-%m-%d}"
+    return f"{company} · {what}"[:200]
 
 
 def lead_convert(*, lead_id: int, user, customer_id: int | None = None,
@@ -138,7 +151,7 @@ def lead_convert(*, lead_id: int, user, customer_id: int | None = None,
                                                           is_primary=True).exists())
         pool = default_opportunity_pool(user)
         opportunity = Opportunity.objects.create(
-            name=(opportunity_name or "").strip() or f"{customer.name} · {lead.name}",
+            name=(opportunity_name or "").strip() or default_opportunity_name(lead),
             customer=customer, contact=contact, owner=user, pool=pool, type=type,
             amount=amount, expected_close=expected_close, stage=stage, stage_changed_at=now,
             status=Opportunity.Status.OPEN, assigned_at=now, pooled_at=now,

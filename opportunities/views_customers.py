@@ -27,6 +27,7 @@ from . import selectors_customers as selectors
 from . import services_customers as services
 from .forms_customers import ContactForm, CustomerForm, MergeForm, MethodFormSet
 from .models import Contact, Customer
+from .selectors_pipeline import openable_opportunity_ids
 
 
 def _int(value) -> int | None:
@@ -128,6 +129,8 @@ def _customer_context(request, customer: Customer) -> dict:
         "links": selectors.customer_contacts(customer),
         "detail_clear": can_unmask(request.user, "detail"),
         "timeline": selectors.customer_timeline(customer),
+        "visible_opportunities": openable_opportunity_ids(request.user,
+                                                          customer_id=customer.pk),
         "duplicates": selectors.customer_duplicates(user=request.user, customer=customer),
         "can_transfer": can_transfer,
         "reps": list(assignable_reps(user=request.user)) if can_transfer else [],

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -70,7 +71,7 @@ def record_import_upload(request):
                     file=upload, original_name=upload.name[:255], encoding=table.encoding,
                     headers=table.headers, total_rows=table.total, mapping=mapping,
                     empty_markers=DEFAULT_EMPTY_MARKERS, status=ImportJob.Status.QUEUED)
-                tasks.import_file.delay_on_commit(job.pk)
+                tasks.import_file.delay_on_commit(job.pk, language=translation.get_language())
             return redirect("import_progress", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user).exclude(kind="leads")[:10]
     return render(request, "imports/record_upload.html", {"form": form, "jobs": jobs,

@@ -35,6 +35,7 @@ from . import services_conversion, services_pipeline
 from . import stages as stage_dictionary
 from .forms_pipeline import ConvertForm, MoveForm
 from .models import Opportunity
+from .selectors_customers import customer_url_for
 
 
 def _vary(response):
@@ -189,6 +190,7 @@ def opportunity_detail(request, pk: int):
     in_pool = opportunity.owner_id is None and opportunity.status == Opportunity.Status.IN_POOL
     context = {
         "opportunity": opportunity, "stage": found.get(opportunity.stage),
+        "customer_url": customer_url_for(request.user, opportunity.customer_id),
         "stages": list(found.values()), "lost_reasons": stage_dictionary.lost_reasons(),
         "lost_reason_label": dict(stage_dictionary.lost_reasons()).get(
             opportunity.lost_reason, opportunity.lost_reason),
@@ -316,7 +318,7 @@ def lead_convert(request, lead_id: int):
         form = ConvertForm(initial={
             "customer_name": lead.company or lead.name, "contact_name": lead.name,
             "mobile": lead.mobile if clear else "", "email": lead.email if clear else "",
-            "opportunity_name": lead.company or lead.name,
+            "opportunity_name": services_conversion.default_opportunity_name(lead),
             "stage": stage_dictionary.first_open_stage()})
     return render(request, "opportunities/lead_convert.html", {"lead": lead, "form": form,
                                                                "contact_clear": clear})

@@ -1,13 +1,21 @@
 """Admin for the organisation: org tree, roles, positions, employees, dictionaries."""
 
+from auditlog.admin import LogEntryAdmin
+from auditlog.filters import CIDFilter, ResourceTypeFilter
+from auditlog.models import LogEntry
+from auditlog.render import get_field_verbose_name
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from treebeard.admin import TreeAdmin
@@ -271,8 +279,25 @@ class EmployeeAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
         )
 
 
+class DictionaryItemInlineForm(forms.ModelForm):
+    """Inputs sized to their content, so the item table fits a laptop screen beside the
+    admin's side menu (text inputs default to 20 characters, number inputs to full width)."""
+
+    class Meta:
+        model = DictionaryItem
+        fields = ["code", "label", "label_en", "sort_order", "probability", "is_active"]
+        widgets = {
+            "code": forms.TextInput(attrs={"size": 14}),
+            "label": forms.TextInput(attrs={"size": 16}),
+            "label_en": forms.TextInput(attrs={"size": 20}),
+            "sort_order": forms.NumberInput(attrs={"style": "width: 5em"}),
+            "probability": forms.NumberInput(attrs={"style": "width: 4.5em"}),
+        }
+
+
 class DictionaryItemInline(admin.TabularInline):
     model = DictionaryItem
+    form = DictionaryItemInlineForm
     extra = 1
     fields = ["code", "label", "label_en", "sort_order", "probability", "is_active"]
 
@@ -340,3 +365,56 @@ if admin.site.is_registered(User):
     user_admin = admin.site.get_model_admin(User)
     if not user_admin.search_fields:
         user_admin.search_fields = ["username", "first_name", "last_name", "email"]
+
+
+# --- the audit log ------------------------------------------------------------------------
+
+
+class _ResourceTypeFilter(ResourceTypeFilter):
+    """Filter by the kind of record, named as the models name themselves (translated)."""
+
+    title = _("Resource type")
+
+    def lookups(self, request, model_admin):
+        found = []
+        for pk, _model in super().lookups(request, model_admin):
+            model = ContentType.objects.get_for_id(pk).model_class()
+            found.append((pk, capfirst(model._meta.verbose_name_plural) if model else _model))
+        return sorted(found, key=lambda row: str(row[1]))
+
+
+class _CorrelationFilter(CIDFilter):
+    title = _("Correlation ID")
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditLogEntryAdmin(LogEntryAdmin):
+    """django-auditlog's log entries with every column, filter and summary translated."""
+
+    list_filter = ["action", _ResourceTypeFilter, _CorrelationFilter]
+
+    @admin.display(description=_("Resource"))
+    def resource_url(self, obj):
+        return super().resource_url(obj)
+
+    @admin.display(description=_("Changes"))
+    def msg_short(self, obj):
+        if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
+            return ""
+        changes = obj.changes_dict
+        fields = ", ".join(str(get_field_verbose_name(obj, name)) for name in changes)
+        if len(fields) > 60:
+            fields = fields[:fields.rfind(",", 0, 60)] + " …"
+        return ngettext("%(count)d change: %(fields)s", "%(count)d changes: %(fields)s",
+                        len(changes)) % {"count": len(changes), "fields": fields}
+
+    @admin.display(description=_("User"))
+    def user_url(self, obj):
+        return super().user_url(obj) if obj.actor else _("system")
+
+    @admin.display(description=_("Correlation ID"))
+    def cid_url(self, obj):
+        return super().cid_url(obj)

@@ -13,19 +13,6 @@ def renewals_card(context):
     return {"renewals": renewals_for(user=request.user), "days": renewal_days()}
 
 
-@register.filter
-def money(value) -> str:
-    """A Decimal amount as ``10,086.75``: grouped, two places, no float on the way."""
-    from decimal import Decimal, InvalidOperation
-
-    if value in (None, ""):
-        return ""
-    try:
-        return f"{Decimal(str(value)):,.2f}"
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
 @register.inclusion_tag("contracts/_customer_deals.html", takes_context=True)
 def customer_deals(context, customer):
     """The customer page's card: orders, contracts and open payments the viewer may see

@@ -1,7 +1,9 @@
-"""Template helpers: ``{% masked value "phone" "list" %}`` and rights checks."""
+"""Template helpers: ``{% masked value "phone" "list" %}``, rights checks and
+``{{ amount|money }}``, the one way pages print money."""
 
 from django import template
 
+from crm_site.lib.formatting import format_money
 from crm_site.lib.masking import mask_for
 from orgs.selectors import rights_for
 
@@ -30,3 +32,14 @@ def with_errors(bound_field):
     css = bound_field.field.widget.attrs.get("class", "")
     return bound_field.as_widget(attrs={"class": f"{css} is-invalid".strip(),
                                         "aria-invalid": "true"})
+
+
+@register.filter
+def money(value, places=2) -> str:
+    """An amount grouped by thousands in the viewer's language: ``186,000.00``
+    (``|money:0`` for whole yuan)."""
+    try:
+        places = int(places)
+    except (TypeError, ValueError):
+        places = 2
+    return format_money(value, places)

@@ -20,14 +20,3 @@ def duration_short(value: timedelta | None) -> str:
     if hours:
         return _("%(h)d h") % {"h": hours}
     return _("%(m)d min") % {"m": rest // 60}
-
-
-@register.filter
-def money(value, places: int = 0) -> str:
-    """``1234567.5`` → ``1,234,568`` (amounts in yuan, grouped by thousands)."""
-    if value in (None, ""):
-        return ""
-    try:
-        return f"{float(value):,.{int(places)}f}"
-    except (TypeError, ValueError):
-        return str(value)

@@ -116,7 +116,7 @@ def test_rows_that_cannot_be_imported_are_reported_by_line(demo_org, tmp_path, c
     output = run("opportunities", pipeline, capsys)
     assert "accepted: 1" in output and "skipped: 1" in output and "rejected: 5" in output
     assert "line 3: No employee named Nobody Here" in output
-    assert "line 4: Unknown stage: Closing" in output
+    assert "line 4: Stage “Closing” is not in the Opportunity stages list" in output
     assert "line 5: engage date is not a date: 20.10.2016" in output
     assert "line 6: Unknown product: Hoverboard" in output
     assert "line 7: Duplicate of line 2 in this file." in output

@@ -60,15 +60,33 @@ def test_the_director_manages_the_regional_pools_a_rep_does_not(pool, client_for
     assert client_for("rep_wangfang").get("/leads/rules/t_east/").status_code == 403
 
 
-def test_a_team_manager_manages_only_pools_of_their_own_unit(pool, client_for):
+def test_a_team_manager_manages_the_pool_their_team_works_from(pool, client_for):
+    """README: a team manager sets up the rules of their team's pool — the nearest pool up
+    the tree (here the East region's), not the department's pools further up."""
     manager = client_for("mgr_shanghai")
-    assert 'data-pool="t_east"' not in html(manager.get("/leads/rules/"))
+    rules_home = html(manager.get("/leads/rules/"))
+    assert 'data-pool="t_east"' in rules_home
+    for code in ("sales_pool", "dormant", "master"):
+        assert f'data-pool="{code}"' not in rules_home
+        assert manager.get(f"/leads/rules/{code}/").status_code == 404
     for url in ("/leads/rules/t_east/", "/leads/rules/t_east/fairness/",
                 "/leads/rules/t_east/recycle/new/", "/leads/rules/t_east/next/"):
-        assert manager.get(url).status_code == 404, url
+        assert manager.get(url).status_code == 200, url
+    south = LeadPool.objects.create(code="t_south", name="测试华南池", parent=pool.parent,
+                                    org_unit=OrgUnit.objects.get(code="south"))
+    assert manager.get(f"/leads/rules/{south.code}/").status_code == 404
+    # Once the Shanghai team has a pool of its own, that is the pool its manager runs.
     team_pool = LeadPool.objects.create(code="t_sh", name="上海组池", parent=pool,
                                         org_unit=OrgUnit.objects.get(code="east_shanghai"))
+    manager = client_for("mgr_shanghai")
     assert manager.get(f"/leads/rules/{team_pool.code}/").status_code == 200
+    assert manager.get("/leads/rules/t_east/").status_code == 404
+    # The Hangzhou team still works from the region pool, and its manager runs it.
+    hangzhou = client_for("mgr_hangzhou")
+    assert hangzhou.get("/leads/rules/t_east/").status_code == 200
+    assert hangzhou.get(f"/leads/rules/{team_pool.code}/").status_code == 404
+    # Reps hold no *manage pools* right, whatever pools they reach.
+    assert client_for("rep_wangfang").get("/leads/rules/t_east/").status_code == 403
 
 
 # --- the policy and members --------------------------------------------------------------------

@@ -355,3 +355,37 @@ def test_unmask_list_alone_does_not_unmask_the_detail_page(demo_org, client, rol
     assert rep.mobile in listing
     assert rep.mobile not in detail
     assert "138****5678" in detail
+
+
+def _column_headers(html: str) -> list[str]:
+    head = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
+    return [re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
+
+
+def test_the_audit_log_reads_in_chinese_and_in_english(as_admin):
+    Role.objects.filter(code="sales_rep").first().save()  # at least one logged change
+    page = as_admin.get("/admin/auditlog/logentry/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    headers = [h for h in _column_headers(html) if h]
+    for english in ("Resource", "Action", "Changes", "Correlation ID", "action"):
+        assert english not in headers, headers
+        assert f"以 {english}" not in html
+    assert {"资源", "操作", "变更", "关联 ID"} <= set(headers)
+    assert re.search(r"\d+ 项变更：", html)  # the summary of each entry
+    assert "以 资源类型" in html and ">角色<" in html  # resource types by their names
+    english = as_admin.get("/admin/auditlog/logentry/", HTTP_ACCEPT_LANGUAGE="en")
+    headers = [h for h in _column_headers(english.content.decode()) if h]
+    assert {"Resource", "Action", "Changes", "Correlation ID"} <= set(headers)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_dictionary_item_inputs_are_sized_to_fit_a_laptop(as_admin, language):
+    from orgs.models import Dictionary
+
+    region = Dictionary.objects.get(code="region")
+    html = as_admin.get(reverse("admin:orgs_dictionary_change", args=[region.pk]),
+                        HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert re.search(r'name="items-0-code"[^>]*size="14"', html)
+    assert re.search(r'name="items-0-sort_order"[^>]*style="width: 5em"', html) or re.search(
+        r'style="width: 5em"[^>]*name="items-0-sort_order"', html)

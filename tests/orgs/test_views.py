@@ -57,6 +57,30 @@ def test_navigation_shows_only_what_the_roles_open(demo_org, login, client, user
     assert nav_entries(html) == {str(e) for e in entries}
 
 
+def test_pool_entries_are_left_out_for_someone_who_reaches_no_pool(demo_org, login, client):
+    """A manager of a unit no pool belongs to (nor one above or below it) would open
+    *Lead pool* and *Pool rules* on "no pool": the bar leaves those entries out until a
+    pool of their unit exists."""
+    from leads.models import LeadPool
+    from orgs.models import Employee, Membership, OrgUnit, Position
+    from orgs.presets import company_root
+
+    root = company_root()
+    unit = OrgUnit.objects.add_child(root, create_kwargs={
+        "code": "aftersales", "name": "售后服务部", "name_en": "After-sales",
+        "kind": OrgUnit.Kind.DEPARTMENT})
+    employee = Employee.objects.get(user__username="mgr_shanghai")
+    Membership.objects.filter(employee=employee).update(org_unit=unit)
+    assert Position.objects.get(code="sales_manager")  # the same roles as before
+    login("mgr_shanghai")
+    entries = nav_entries(client.get("/manager/").content.decode())
+    assert Entry.POOL not in entries and Entry.RULES not in entries
+    assert {Entry.LEADS, Entry.TEAM_LEADS, Entry.CUSTOMERS} <= entries
+    LeadPool.objects.create(code="aftersales_pool", name="售后池", org_unit=unit)
+    entries = nav_entries(client.get("/manager/").content.decode())
+    assert Entry.POOL in entries and Entry.RULES in entries
+
+
 @pytest.mark.parametrize(
     ("username", "home"),
     [

@@ -59,7 +59,7 @@ def test_no_progress_rule_warns_first_then_recycles_and_progress_resets_it(opp_p
     # Warnings first: three days before, nothing moves, the owner is told.
     report = circulation.recycle_run(now=now + timedelta(minutes=1))
     assert report.warned >= 1 and not report.recycled
-    warning = Notification.objects.get(kind="recycle_warning", recipient=rep)
+    warning = Notification.objects.get(kind="opportunity_recycle_warning", recipient=rep)
     assert warning.params["name"] == stale.name
     # The opportunity's page shows the clock.
     # Past the deadline it goes back to the opportunity pool, with an event.
