@@ -60,6 +60,27 @@ class _Signals:
     def disarm(self) -> None:
         self.armed = False
 
+    def check_parent(self) -> None:
+        """Raise ``Stopping`` if GNU make, our parent, was sent SIGINT by itself.
+
+        A Ctrl-C in the terminal reaches every process of the foreground group, this one
+        included. ``kill -INT <make>`` reaches make alone, which forwards only SIGTERM to
+        its recipe: on SIGINT it waits for the recipe to end, with SIGINT blocked while
+        its handler runs. That block is what is looked for (Linux)."""
+        if not self.armed:
+            return
+        try:
+            status = Path(f"/proc/{os.getppid()}/status").read_text()
+        except OSError:
+            return
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        if fields.get("Name", "").strip() not in ("make", "gmake"):
+            return
+        blocked = int(fields.get("SigBlk", "0").strip() or "0", 16)
+        if blocked & (1 << (signal.SIGINT - 1)):
+            self.armed = False
+            raise Stopping(signal.SIGINT)
+
     @property
     def hurry(self) -> bool:
         return self.count > 1
@@ -152,7 +173,9 @@ def _step(command: list[str], env: dict, signals: _Signals) -> None:
     """Run a preparation step (migrate, seed_demo) in the foreground, its output as is."""
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     try:
-        code = process.wait()
+        while (code := process.poll()) is None:
+            signals.check_parent()
+            time.sleep(0.2)
     except Stopping:
         embedded.stop_process(process, signal.SIGTERM, timeout=5)
         raise
@@ -225,11 +248,13 @@ class _Children:
         self.pump(0)
 
 
-def _ready(url: str, process: subprocess.Popen, children: _Children, timeout: float) -> bool:
+def _ready(url: str, process: subprocess.Popen, children: _Children, signals: _Signals,
+           timeout: float) -> bool:
     """Wait until the web answers ``/health/`` (database and Redis reached)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
+        signals.check_parent()
         try:
             with opener.open(url + "health/", timeout=2) as response:
                 if response.status == 200:
@@ -281,11 +306,12 @@ def serve() -> int:
         children.start("beat", [python, "-m", "celery", "-A", "crm_site", "beat",
                                 "--loglevel=INFO", f"--schedule={data / 'celerybeat-schedule'}"],
                        env)
-        if _ready(url, children.processes["web"], children, timeout=60):
+        if _ready(url, children.processes["web"], children, signals, timeout=60):
             say(f"LeadPool CRM is ready at {url} (web, worker and beat running). "
                 "Ctrl-C stops everything.")
         while True:
             children.pump(0.5)
+            signals.check_parent()
             gone = children.exited()
             if gone:
                 failed = True
