@@ -323,12 +323,15 @@ def serve() -> int:
         say("stopping …")
     except embedded.EmbeddedError as exc:
         failed = True
-        print(f"leadpool: {exc}", file=sys.stderr)
+        sys.stdout.flush()
+        print(f"leadpool: {exc}", file=sys.stderr, flush=True)
     finally:
         signals.disarm()
+        started = bool(children.processes) or services.postgres or services.redis
         children.stop(signals)
         services.stop()
-    say("everything it started has stopped.")
+    if started:
+        say("everything it started has stopped.")
     return 1 if failed else 0
 
 
