@@ -115,8 +115,8 @@ def _lock(data: Path):
         handle.seek(0)
         holder = handle.read().strip() or "?"
         raise embedded.EmbeddedError(
-            f"Another `make run` (pid {holder}) is using {data}. Stop it first, or give this "
-            "one its own folder with DATA_DIR=…") from None
+            f"Another `make run` or `make test` (pid {holder}) is using {data}. Stop it "
+            "first, or give this one its own folder with DATA_DIR=…") from None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
@@ -171,7 +171,7 @@ def _child_env(extra: dict[str, str]) -> dict[str, str]:
 
 def _step(command: list[str], env: dict, signals: _Signals) -> None:
     """Run a preparation step (migrate, seed_demo) in the foreground, its output as is."""
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    process = embedded.spawn(command, cwd=ROOT, env=env)
     try:
         while (code := process.poll()) is None:
             signals.check_parent()
