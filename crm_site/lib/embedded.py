@@ -286,7 +286,7 @@ class EmbeddedPostgres:
             _let_read_tree(self.bin.parent)
             for changed in _let_traverse(self.bin) + _let_traverse(self.folder.parent,
                                                                    self.folder.parent):
-                print(f"embedded: gave others passage (o+x) through {changed} so that "
+                print(f"leadpool: gave others passage (o+x) through {changed} so that "
                       f"PostgreSQL, running as {POSTGRES_USER}, reaches its files.")
         self._initdb()
         self._clear_leftovers()
@@ -361,7 +361,7 @@ class EmbeddedPostgres:
             pid = 0
         command = _cmdline(pid) if pid > 0 else None
         if command and Path(command[0]).name == "postgres" and str(self.folder) in command:
-            print(f"embedded: stopping a PostgreSQL left running on {self.folder} (pid {pid}).")
+            print(f"leadpool: stopping a PostgreSQL left running on {self.folder} (pid {pid}).")
             _kill_leftover(pid, signal.SIGINT)  # fast shutdown: it removes its own pid file
         if pid_file.exists():
             pid_file.unlink()
@@ -453,7 +453,7 @@ class EmbeddedRedis:
             # Only this folder's server writes this pid file: a live redis-server by that
             # pid is the one a crashed launcher left.
             if command and "redis-server" in command[0]:
-                print(f"embedded: stopping a Redis left running on {self.socket} (pid {pid}).")
+                print(f"leadpool: stopping a Redis left running on {self.socket} (pid {pid}).")
                 _kill_leftover(pid, signal.SIGTERM)
             self.pid_file.unlink(missing_ok=True)
         if self.socket.exists():
