@@ -9,7 +9,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: run test install lint messages translations system system-gettext services clean help
 
 help:
-	@echo "make run   - install, migrate, load demo data and serve http://127.0.0.1:8000"
+	@echo "make run   - install, start PostgreSQL and Redis (embedded, data in .data/), migrate, load the"
+	@echo "             demo, serve http://127.0.0.1:8000 (HOST, PORT) with a Celery worker and beat"
 	@echo "make test  - install and run the whole test suite (PostgreSQL + Redis + Chromium)"
 
 $(VENV)/.installed: pyproject.toml
@@ -40,17 +41,21 @@ system:
 services:
 	bin/ensure-services
 
+# Embedded PostgreSQL and Redis (data in .data/) unless DATABASE_URL / REDIS_URL are set;
+# migrate, seed_demo, then web + Celery worker + beat until Ctrl-C (crm_site/lib/launcher.py).
 run: install
-	$(MANAGE) migrate --noinput -v0
-	$(MANAGE) seed_demo
-	bin/serve
+	$(PY) bin/serve
 
+# No migration missing: decided from the models alone (no database needs to be running, so
+# the warning that the applied-migration history could not be read is not shown).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(MANAGE) makemigrations --check --dry-run -v0
+	$(PY) -W ignore::RuntimeWarning manage.py makemigrations --check --dry-run -v0
 
+# The machine's PostgreSQL and Redis when they answer on 127.0.0.1:5432/6379, embedded
+# ones (data in .data/test/) otherwise.
 test: install system services lint
-	$(VENV)/bin/pytest
+	$(PY) bin/with-services $(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles db.sqlite3 tests/artifacts
+	rm -rf $(VENV) node_modules staticfiles .data tests/artifacts

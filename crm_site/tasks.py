@@ -11,4 +11,5 @@ def health() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return {"status": "ok", "vendor": connection.vendor, "at": timezone.now().isoformat()}
+    return {"status": "ok", "server_version": connection.pg_version,
+            "at": timezone.now().isoformat()}

@@ -387,23 +387,17 @@ def cooled_down(subject: Subject, pool: LeadPool, ids: Sequence[int],
         return {}
     since = now - timedelta(days=pool.cooldown_days)
     blocked: dict[int, set[int]] = defaultdict(set)
-    if connection.vendor == "postgresql":
-        # One array parameter: the ORM's IN list of a batch's 5,000 ids cost more to
-        # build than the query took to run.
-        model = subject.event_model
-        record = model._meta.get_field(subject.event_fk).column
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {record}, from_owner_id FROM {model._meta.db_table} "
-                f"WHERE {record} = ANY(%s::bigint[]) AND created_at >= %s "
-                "AND kind = ANY(%s::text[]) AND from_owner_id IS NOT NULL",
-                [array_literal(ids), since, array_literal(list(LeadEvent.LOSING))])
-            rows = cursor.fetchall()
-    else:
-        rows = subject.event_model.objects.filter(
-            **{f"{subject.event_fk}_id__in": list(ids)}, created_at__gte=since,
-            kind__in=LeadEvent.LOSING, from_owner__isnull=False,
-        ).values_list(f"{subject.event_fk}_id", "from_owner_id")
+    # One array parameter: the ORM's IN list of a batch's 5,000 ids cost more to build
+    # than the query took to run.
+    model = subject.event_model
+    record = model._meta.get_field(subject.event_fk).column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {record}, from_owner_id FROM {model._meta.db_table} "
+            f"WHERE {record} = ANY(%s::bigint[]) AND created_at >= %s "
+            "AND kind = ANY(%s::text[]) AND from_owner_id IS NOT NULL",
+            [array_literal(ids), since, array_literal(list(LeadEvent.LOSING))])
+        rows = cursor.fetchall()
     for record, user in rows:
         blocked[record].add(user)
     return {record: frozenset(users) for record, users in blocked.items()}
@@ -438,15 +432,11 @@ def _waiting(subject: Subject, pool: LeadPool, *, after: tuple | None, limit: in
         columns = ("pk", "name", "customer__region", "product__category", "customer__grade",
                    "last_qualified_at", "pooled_at")
     queryset = queryset.order_by("pooled_at", "pk").values_list(*columns)[:limit]
-    if connection.vendor == "postgresql":
-        # The compiled query on a plain cursor: a batch is 10,000 rows, and the ORM's row
-        # iterator costs more than the rows themselves (PostgreSQL's values need no
-        # converting; SQLite's times do).
-        with connection.cursor() as cursor:
-            cursor.execute(*queryset.query.sql_with_params())
-            rows = cursor.fetchall()
-    else:
-        rows = list(queryset)
+    # The compiled query on a plain cursor: a batch is 10,000 rows, and the ORM's row
+    # iterator costs more than the rows themselves.
+    with connection.cursor() as cursor:
+        cursor.execute(*queryset.query.sql_with_params())
+        rows = cursor.fetchall()
     return [Waiting(r[0], r[1], r[2] or "", r[3] or "", r[4] or "", r[5]) for r in rows], (
         (rows[-1][6], rows[-1][0]) if rows else None)
 
@@ -999,9 +989,6 @@ def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, Recyc
     small table; the statement applies ``Destination.for_count`` to each record's recycle
     count. Everything else a record going back takes is ``returned_values``.
     """
-    if connection.vendor != "postgresql":
-        return _recycle_batch_orm(subject, rule_ids, rules, destinations, pool=pool,
-                                  after=after, size=size, now=now)
     model, events = subject.model, subject.event_model
     quote = connection.ops.quote_name
     table, column = quote(model._meta.db_table), (lambda name: quote(
@@ -1083,39 +1070,6 @@ def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, Recyc
             batch.taken, batch.stale, batch.after = count, stale or [], (last_due, last_id)
         else:
             batch.returned.append(_Returned(owner, rule_id, count, names, dormant, pools))
-    return batch
-
-
-def _recycle_batch_orm(subject: Subject, rule_ids: list[int], rules: dict[int, RecycleRule],
-                       destinations: dict[tuple[int, int], clock.Destination], *,
-                       pool: LeadPool | None, after: tuple | None, size: int,
-                       now: datetime) -> _RecycleBatch:
-    """``_recycle_batch`` through the ORM, for the zero-setup SQLite demo."""
-    queryset = _due_records(subject, rule_ids, pool=pool, after=after, now=now)
-    taken = list(queryset.select_for_update().order_by("recycle_due_at", "pk").values_list(
-        "pk", "owner_id", "pool_id", "recycle_rule_id", "recycle_count", "recycle_due_at",
-        subject.label_field)[:size])
-    batch = _RecycleBatch(taken=len(taken))
-    if taken:
-        batch.after = (taken[-1][5], taken[-1][0])
-    names, dormants, pools = defaultdict(list), Counter(), defaultdict(set)
-    updates, events = [], []
-    for pk, owner, pool_id, rule_id, count, due_at, name in taken:
-        destination = destinations.get((pool_id, rule_id))
-        if destination is None:
-            batch.stale.append(pk)
-            continue
-        target, dormant = destination.for_count(count)
-        names[(owner, rule_id)].append(name)
-        dormants[(owner, rule_id)] += dormant
-        pools[(owner, rule_id)].add(target)
-        updates.append((pk, target, count + 1))
-        events.append((pk, owner, pool_id, target, rule_id, rules[rule_id].kind,
-                       {"due": due_at.isoformat(), "count": count + 1, "dormant": dormant}))
-    batch.returned = [_Returned(owner, rule_id, len(listed), listed[:3],
-                                dormants[(owner, rule_id)], sorted(pools[(owner, rule_id)]))
-                      for (owner, rule_id), listed in names.items()]
-    _write_recycled(subject, updates, events, now=now)
     return batch
 
 
@@ -1251,8 +1205,8 @@ def run_all(*, pool: LeadPool | None = None, dry_run: bool = False,
 
 
 def schedule_arrivals(pool_ids: Iterable[int]) -> None:
-    """Records entered these pools: route and assign them now (a Celery task after commit,
-    in-process without Redis)."""
+    """Records entered these pools: route and assign them now (a Celery task after
+    commit)."""
     from .tasks import pool_arrivals
 
     for pool_id in sorted(set(pool_ids)):

@@ -360,7 +360,7 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
 
     A file of several batches is worked in overlapping stages (``crm_site.lib.overlap``):
     the next batch is checked in a thread of its own while earlier ones are written, and,
-    outside a transaction on PostgreSQL (the import task, ``import_leads``), two batches
+    outside a transaction (the import task, ``import_leads``), two batches
     are written at once on two connections, each batch in its own transaction. Inside a
     transaction every batch is written on the caller's connection, one after the other.
     """
@@ -382,7 +382,7 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
         return _write_batch(checked.candidates, pool=pool, channel=channel, actor=actor,
                             merge=merge, policy=policy)
 
-    if several and WRITERS > 1 and connection.vendor == "postgresql" and (
+    if several and WRITERS > 1 and (
             not connection.in_atomic_block):
         written = side_by_side(batches, write, workers=WRITERS)
     else:

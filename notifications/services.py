@@ -38,7 +38,7 @@ def notify(*, recipient_id: int, kind: str, params: dict | None = None, url: str
 def notify_many(messages: Iterable[Message]) -> int:
     """Send many notifications in one insert; those whose (recipient, key) exists are skipped.
 
-    Returns how many were new (exact on PostgreSQL; on SQLite, how many were offered).
+    Returns how many were new.
     """
     messages = [m for m in messages if m.recipient_id]
     if not messages:
@@ -54,20 +54,10 @@ def notify_many(messages: Iterable[Message]) -> int:
     for m in messages:
         unique.setdefault((m.recipient_id, m.key[:200]) if m.key else (id(m),), m)
     messages = list(unique.values())
-    if connection.vendor == "postgresql":
-        return _insert_postgresql(messages, emailed, now)
-    rows = [
-        Notification(recipient_id=m.recipient_id, kind=m.kind, params=m.params, url=m.url,
-                     key=m.key[:200], created_at=now,
-                     email=(Notification.Email.PENDING if m.recipient_id in emailed
-                            else Notification.Email.NONE))
-        for m in messages
-    ]
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    return len(created)
+    return _insert(messages, emailed, now)
 
 
-def _insert_postgresql(messages: list[Message], emailed: set[int], now) -> int:
+def _insert(messages: list[Message], emailed: set[int], now) -> int:
     """One ``INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING``; returns rows written."""
     table = Notification._meta.db_table
     columns = {

@@ -45,8 +45,8 @@ def redis_worker(transactional_db):
 
     keys = ("task_always_eager", "broker_url", "result_backend")
     previous = {key: celery_app.conf[key] for key in keys}
-    celery_app.conf.update(task_always_eager=False, broker_url=settings.REDIS_URL,
-                           result_backend=settings.REDIS_URL)
+    celery_app.conf.update(task_always_eager=False, broker_url=settings.CELERY_BROKER_URL,
+                           result_backend=settings.CELERY_RESULT_BACKEND)
     try:
         with start_worker(celery_app, pool="solo", perform_ping_check=False,
                           shutdown_timeout=10):

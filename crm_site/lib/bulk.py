@@ -1,10 +1,9 @@
-"""Set-based writes of many rows: one statement per batch, on PostgreSQL and SQLite.
+"""Set-based writes of many rows: one statement per batch.
 
-On PostgreSQL each column travels as one array literal and is unnested server-side
+Each column travels as one PostgreSQL array literal and is unnested server-side
 (``UPDATE … FROM unnest(…)``, ``INSERT … SELECT FROM unnest(…)``): one statement and a few
 parameters per batch, whatever its size — psycopg2 adapting a list element by element
-costs ~10 µs a value, an array literal a tenth of that. SQLite (the zero-setup demo) takes
-the ORM's ``bulk_update``/``bulk_create``, which is plenty at demo sizes.
+costs ~10 µs a value, an array literal a tenth of that.
 """
 
 from __future__ import annotations
@@ -109,8 +108,6 @@ def update_rows(model, names: Sequence[str], rows: Sequence[Sequence], *,
     if not rows:
         return 0
     constants = constants or {}
-    if connection.vendor != "postgresql":
-        return _update_rows_orm(model, names, rows, constants)
     table = connection.ops.quote_name(model._meta.db_table)
     arrays, unnest, aliases = _unnest(model, names, rows, "c")
     assignments, params = _assignments(model, names, constants)
@@ -126,17 +123,13 @@ def update_and_log(model, names: Sequence[str], rows: Sequence[Sequence], *,
                    constants: dict | None = None, log_model, log_names: Sequence[str],
                    log_rows: Sequence[Sequence], log_constants: dict | None = None) -> int:
     """``update_rows``, and one row of ``log_model`` (an event) per row updated, in one
-    statement on PostgreSQL: the batch's arrays are sent and unnested once, and a row that
+    statement: the batch's arrays are sent and unnested once, and a row that
     is gone writes no event. ``log_rows[i]`` goes with ``rows[i]``, its values in the
     order of ``log_names``. Returns the number of rows updated.
     """
     if not rows:
         return 0
     constants, log_constants = constants or {}, log_constants or {}
-    if connection.vendor != "postgresql":
-        updated = _update_rows_orm(model, names, rows, constants)
-        insert_rows(log_model, log_names, log_rows, constants=log_constants)
-        return updated
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     key = quote(_column(model, names[0]))
@@ -230,19 +223,6 @@ def _insert_select(model, names: Sequence[str], rows: Sequence[Sequence], consta
     return insert_select(model, expressions, constants, expression_params=json_params)
 
 
-def _update_rows_orm(model, names, rows, constants) -> int:
-    fields = [model._meta.get_field(n).name for n in names[1:]] + list(constants)
-    objects = []
-    for row in rows:
-        obj = model(pk=row[0])
-        for name, value in zip(names[1:], row[1:], strict=True):
-            setattr(obj, model._meta.get_field(name).attname, value)
-        for name, value in constants.items():
-            setattr(obj, model._meta.get_field(name).attname, value)
-        objects.append(obj)
-    return model.objects.bulk_update(objects, fields, batch_size=500) if fields else 0
-
-
 def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence], *,
                 constants: dict | None = None) -> int:
     """Insert one row per tuple of ``rows`` (values in the order of ``names``), every other
@@ -250,15 +230,6 @@ def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence], *,
     if not rows:
         return 0
     constants = constants or {}
-    if connection.vendor != "postgresql":
-        objects = []
-        for row in rows:
-            values = dict(zip(names, row, strict=True))
-            values.update(constants)
-            objects.append(model(**{model._meta.get_field(n).attname: v
-                                    for n, v in values.items()}))
-        model.objects.bulk_create(objects, batch_size=500)
-        return len(objects)
     table = connection.ops.quote_name(model._meta.db_table)
     # A JSON column travels as one JSON array, read by position (``WITH ORDINALITY``):
     # one ``json.dumps`` of the batch instead of one per value plus array quoting.

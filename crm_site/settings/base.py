@@ -2,8 +2,9 @@
 
 Configuration comes from environment variables (12-factor): ``DATABASE_URL``,
 ``REDIS_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``TIME_ZONE``, ``LANGUAGE_CODE``.
-With no ``DATABASE_URL`` the project runs on SQLite, and with no ``REDIS_URL`` Celery
-tasks run in-process, so that a first try needs no services at all.
+PostgreSQL is the only database. With no ``DATABASE_URL`` / ``REDIS_URL`` the settings
+point at the embedded PostgreSQL and Redis that ``make run`` starts in the data folder
+(``DATA_DIR``, by default ``.data/``; see ``crm_site.lib.embedded``).
 """
 
 from datetime import timedelta
@@ -11,7 +12,10 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from crm_site.lib import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -82,14 +86,23 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "crm_site.wsgi.application"
 
+# The embedded servers' folder (make run); only their default URLs below depend on it.
+DATA_DIR = embedded.data_dir()
+
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
+# (An empty variable counts as unset, as it does for `make run`.)
+DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.database_url(DATA_DIR)
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
+    scheme = DATABASE_URL.partition(":")[0]
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must name a PostgreSQL database (postgres://user@host:5432/name), not "
+        f"a {scheme!r} one: LeadPool CRM runs on PostgreSQL only. Leave DATABASE_URL unset "
+        "to use the embedded PostgreSQL that `make run` starts.")
+# A Unix socket given libpq's way (``?host=/path``) is the connection's host.
+if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"].get("OPTIONS", {}):
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The demo's web process and its rules loop write to the same file: wait for each other.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -163,24 +176,19 @@ PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=3)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 
 # --- Redis, cache and Celery ----------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="")
+# redis://host:6379/0, or unix:///path/redis.sock?db=0 (the embedded Redis's default).
+REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(DATA_DIR)
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "leadpool",
-        }
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "leadpool",
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+}
 
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-# Without Redis every task runs in-process, in the caller's thread.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = embedded.celery_url(REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

@@ -9,6 +9,8 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+env("DATABASE_URL")  # production names its servers: no embedded defaults
+env("REDIS_URL")
 
 # Static files are compressed and fingerprinted by whitenoise at collectstatic time.
 STORAGES = {

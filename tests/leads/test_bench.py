@@ -13,8 +13,6 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.db import connection
 
 from leads import bench
 from leads.models import Lead, LeadEvent, LeadPool
@@ -58,10 +56,3 @@ def test_small_run_reports_every_measurement_and_cleans_up(tmp_path, capsys):
     assert not get_user_model().objects.filter(username=bench.USERNAME).exists()
     assert not OrgUnit.objects.filter(code=bench.UNIT_CODE).exists()
     assert not Role.objects.filter(code=bench.ROLE_CODE).exists()
-
-
-def test_refuses_a_database_other_than_postgresql(monkeypatch):
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-
-    with pytest.raises(CommandError, match="PostgreSQL"):
-        call_command("crm_bench", "--scale", "small")

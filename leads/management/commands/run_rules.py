@@ -1,11 +1,8 @@
-"""``manage.py run_rules [--pool CODE] [--dry-run] [--every SECONDS]``: run the rule engine.
+"""``manage.py run_rules [--pool CODE] [--dry-run]``: run the rule engine once.
 
 Routing, assignment, the first-touch SLA, warnings and recycling, exactly as the Celery
-workers run them, and prints what moved (or, with ``--dry-run``, what would move).
-
-``--every`` keeps running, as beat would schedule it: the short tick every SECONDS and the
-recycle sweep every five minutes. ``make run`` uses it when there is no Redis (no
-Celery worker and beat), so that leads keep moving in the zero-setup demo too.
+workers run them, and prints what moved (or, with ``--dry-run``, what would move). Beat
+schedules the same work (``leads.engine_tick``, ``leads.recycle_sweep``).
 """
 
 from __future__ import annotations
@@ -25,39 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--pool", metavar="CODE", help="only this pool")
         parser.add_argument("--dry-run", action="store_true",
                             help="decide and report, write nothing")
-        parser.add_argument("--every", type=int, metavar="SECONDS",
-                            help="keep running: the tick every SECONDS, the sweep every 5 min")
 
-    def handle(self, *args, pool=None, dry_run=False, every=None, **options):
+    def handle(self, *args, pool=None, dry_run=False, **options):
         target = None
         if pool:
             target = LeadPool.objects.filter(code=pool).first()
             if target is None:
                 raise CommandError(f"No pool with code {pool!r}.")
-        if every:
-            return self._loop(max(5, every), target)
         self._print(circulation.run_all(pool=target, dry_run=dry_run), target, dry_run)
-
-    def _loop(self, every: int, target) -> None:
-        import time
-
-        from django.db import close_old_connections
-
-        self.stdout.write(f"Running the rules every {every} s (Ctrl+C stops).")
-        last_sweep = 0.0
-        while True:
-            started = time.monotonic()
-            close_old_connections()
-            try:
-                report = circulation.tick(pool=target)
-                if started - last_sweep >= 300:
-                    report.merge(circulation.recycle_run(pool=target))
-                    last_sweep = started
-                if report.moved or report.warned:
-                    self._print(report, target, False)
-            except Exception as exc:  # a busy database now and then: try again next time
-                self.stderr.write(f"run_rules: {exc.__class__.__name__}: {exc}")
-            time.sleep(max(1.0, every - (time.monotonic() - started)))
 
     def _print(self, report, target, dry_run: bool) -> None:
         pools = {p.pk: p.code for p in LeadPool.objects.all()}

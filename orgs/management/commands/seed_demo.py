@@ -4,6 +4,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
+from crm_site.lib.embedded import web_url
 from orgs.demo import DEMO_PASSWORD, seed_demo_org
 
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
                 added = ", ".join(f"{count} {what}" for what, count in added.items())
             with translation.override("en"):
                 self.stdout.write(f"{config.verbose_name}: {added}")
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/"))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Sign in at {web_url()}"))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
         width = max(len(u) for u, _, _ in logins)
         for username, name, role in logins:
