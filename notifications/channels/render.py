@@ -11,6 +11,7 @@ sees them masked.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -26,13 +27,23 @@ from . import topics
 # should be far shorter anyway.
 MAX_BYTES = 1800
 
+# Digits in any script (full-width too) count; a number glued to other digits or Latin
+# letters is part of something else (an order number, a date), not contact data.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![\dA-Za-z])", r"(?![\dA-Za-z])"
 _PATTERNS = [
-    (Kind.EMAIL, re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    (Kind.ID_CARD, re.compile(r"(?<![\w])\d{17}[\dXx](?![\w])")),
-    (Kind.BANK_CARD, re.compile(r"(?<![\w])\d{4}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?(?![\w])")),
-    (Kind.PHONE, re.compile(r"(?<![\w+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?![\w])")),
-    (Kind.PHONE, re.compile(r"(?<![\w])0\d{2,3}-\d{7,8}(?![\w])")),
+    (Kind.EMAIL, re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), None),
+    (Kind.ID_CARD, re.compile(_EDGE_BEFORE + r"\d{17}[\dXx]" + _EDGE_AFTER), None),
+    (Kind.BANK_CARD, re.compile(_EDGE_BEFORE + r"\d{4}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?"
+                                + _EDGE_AFTER), None),
+    (Kind.PHONE, re.compile(r"(?<![\dA-Za-z+])(?:[+＋]?(?:86|８６)[\s-]?)?"
+                            r"\d{3}(?:[\s-]?\d{4}){2}" + _EDGE_AFTER),
+     re.compile(r"(?:86)?1[3-9]\d{9}")),
+    (Kind.PHONE, re.compile(_EDGE_BEFORE + r"0\d{2,3}-\d{7,8}" + _EDGE_AFTER), None),
 ]
+
+
+def _digits(text: str) -> str:
+    return "".join(str(unicodedata.digit(ch)) for ch in text if ch.isdigit())
 
 
 def mask_contacts(text: str, viewer) -> str:
@@ -40,9 +51,14 @@ def mask_contacts(text: str, viewer) -> str:
 
     ``viewer=None`` (a group chat) always masks.
     """
-    for kind, pattern in _PATTERNS:
-        text = pattern.sub(lambda m, kind=kind: mask_for(viewer, m.group(0), kind,
-                                                          Scenario.LIST), text)
+    for kind, pattern, digits_check in _PATTERNS:
+        def replace(match, kind=kind, digits_check=digits_check):
+            value = match.group(0)
+            if digits_check is not None and not digits_check.fullmatch(_digits(value)):
+                return value  # eleven digits, but not a mainland mobile number
+            return mask_for(viewer, value, kind, Scenario.LIST)
+
+        text = pattern.sub(replace, text)
     return text
 
 

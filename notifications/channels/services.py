@@ -285,7 +285,8 @@ def digest_text(robot: TeamRobot, *, now: datetime) -> render.Text:
                 if number:
                     parts.append(f"{section.label} {number}")
             if parts:
-                lines.append(f"{name}: " + " · ".join(parts))
+                lines.append(_("%(member)s: %(text)s") % {"member": name,
+                                                          "text": " · ".join(parts)})
         if lines:
             lines.append(_("Team: %(totals)s") % {"totals": " · ".join(
                 f"{s.label} {totals[s.code]}" for s in sections)})
