@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crm_site.lib.admin import ViewerAwareAdminMixin
 
-from . import crypto, services
+from . import crypto, services, topics
 from .forms import ChannelConfigForm, SampleMessageForm, TeamRobotForm
 from .models import EMPLOYEE_ID_FIELDS, ChannelConfig, Delivery, ImPreference, TeamRobot
 from .render import mask_contacts
@@ -64,7 +64,7 @@ class ChannelConfigAdmin(_KeyWarningMixin, admin.ModelAdmin):
         (gettext_lazy("More"), {"fields": ["receive_id_type", "api_base"]}),
     ]
 
-    @admin.display(description=gettext_lazy("secret"))
+    @admin.display(description=gettext_lazy("stored secret"))
     def secret_state(self, obj):
         return _("set") if obj and obj.has_secret else _("not set")
 
@@ -146,11 +146,30 @@ class TeamRobotAdmin(_KeyWarningMixin, admin.ModelAdmin):
             self.message_user(request, *_delivery_message(delivery))
 
 
+class WhatFilter(admin.SimpleListFilter):
+    """Deliveries by what they were about, as a reader names it (not by kind code)."""
+
+    title = gettext_lazy("what")
+    parameter_name = "what"
+
+    def lookups(self, request, model_admin):
+        return [*[(t.code, t.label) for t in topics.topics()],
+                ("digest", _("Daily digest")), ("test", _("Test message"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value in ("digest", "test"):
+            return queryset.filter(kind=value)
+        return queryset.filter(kind__in=[kind for _t, kind in topics.topic_kinds([value])])
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "platform", "target", "destination", "kind_label",
-                    "status_badge", "attempts", "short_error", "sent_at"]
-    list_filter = ["status", "platform", "target", "kind"]
+    list_display = ["created_at", "platform", "destination", "kind_label", "status_badge",
+                    "attempts", "short_error", "sent_at"]
+    list_filter = ["status", "platform", "target", WhatFilter]
     search_fields = ["address", "recipient__username", "kind", "error"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient", "robot"]

@@ -118,7 +118,7 @@ class TeamRobot(models.Model):
     org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE,
                                  related_name="im_robots", verbose_name=_("team"))
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
-    name = models.CharField(_("name"), max_length=80,
+    name = models.CharField(_("group name"), max_length=80,
                             help_text=_("How you recognise the group, e.g. “Shanghai team "
                                         "group”."))
     webhook_encrypted = models.TextField(_("webhook (encrypted)"), editable=False)
@@ -194,7 +194,7 @@ class Delivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
+        PENDING = "pending", pgettext_lazy("delivery", "Waiting")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
@@ -206,8 +206,7 @@ class Delivery(models.Model):
 
     key = models.CharField(_("key"), max_length=200, unique=True)
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
-    target = models.CharField(pgettext_lazy("delivery", "to"), max_length=8,
-                              choices=Target.choices)
+    target = models.CharField(_("person or group"), max_length=8, choices=Target.choices)
     notification = models.ForeignKey("notifications.Notification", on_delete=models.CASCADE,
                                      null=True, blank=True, related_name="deliveries",
                                      verbose_name=_("notification"))
