@@ -63,6 +63,9 @@ class TeamRobotForm(forms.ModelForm):
         self.fields["org_unit"].label = _("Team")
         if units is not None:
             self.fields["org_unit"].queryset = units
+            only = list(units[:2])
+            if len(only) == 1 and not self.instance.pk:
+                self.initial["org_unit"] = only[0].pk  # a manager of one team: theirs
         if platforms is not None:
             self.fields["platform"].choices = platforms
         for field in self.fields.values():
