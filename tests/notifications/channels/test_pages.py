@@ -259,7 +259,7 @@ def test_without_a_key_no_secret_is_saved_and_every_page_says_why(wecom, demo_or
         "new_secret": "s3cret", "receive_id_type": "user_id"}).content.decode()
     assert "服务器未设置 IM_SECRETS_KEY" in html and not ChannelConfig.objects.exists()
     [warning] = _secrets_key_check(None)
-    assert warning.id == "notifications.W001" and warning.level == checks.WARNING
+    assert warning.id == "notifications.I001" and warning.level == checks.INFO
 
 
 def test_a_rotated_key_still_reads_old_secrets_and_a_wrong_key_says_so(settings):
@@ -296,4 +296,4 @@ def test_no_secret_token_or_webhook_key_ever_reaches_the_logs(fakes, demo_org, c
 def test_the_system_check_warns_at_startup_without_a_key(capsys):
     with translation.override("en"):
         call_command("check")
-    assert "notifications.W001" in capsys.readouterr().err
+    assert "notifications.I001" in capsys.readouterr().err
