@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 import threading
 import time
 import urllib.parse
@@ -61,6 +62,16 @@ DEFAULTS = {
 }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up waiting (its timeout) is part of what the fakes simulate.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class FakePlatform:
     platform = ""
     token_lifetime = 7200
@@ -88,6 +99,7 @@ class FakePlatform:
         self._sends: dict[str, list[float]] = defaultdict(list)
         self._throttled: dict[str, float] = {}
         self._failures: list[_Failure] = []
+        self._stalls: list[float] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -111,7 +123,7 @@ class FakePlatform:
             def log_message(self, format, *args):
                 pass
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server = _Server((self.host, self.port), Handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name=f"fake-{self.platform}")
@@ -139,9 +151,21 @@ class FakePlatform:
         with self._lock:
             self._failures.extend(_Failure(status, after_accepting) for _ in range(count))
 
+    def stall_next(self, count: int = 1, *, seconds: float = 2.0) -> None:
+        """The next ``count`` send requests are handled only after ``seconds`` (a client
+        with a shorter timeout gives up; the message still arrives)."""
+        with self._lock:
+            self._stalls.extend([seconds] * count)
+
     def expire_tokens(self) -> None:
+        """Every token issued so far has expired (the platform says 42001 / 99991677)."""
         with self._lock:
             self._tokens = dict.fromkeys(self._tokens, 0.0)
+
+    def forget_tokens(self) -> None:
+        """The platform no longer knows any token issued so far (40014 / 99991663)."""
+        with self._lock:
+            self._tokens = {}
 
     def robot_webhook(self, key: str = "fake-robot") -> str:
         raise NotImplementedError
@@ -160,6 +184,10 @@ class FakePlatform:
             body = json.loads(raw.decode() or "{}")
         except ValueError:
             body = None
+        with self._lock:
+            stall = self._stalls.pop(0) if (self._is_send(parts.path) and self._stalls) else 0
+        if stall:
+            time.sleep(stall)
         with self._lock:
             status, answer, headers = self._answer(method, parts.path, query,
                                                    dict(request.headers), body)

@@ -20,8 +20,8 @@ class Clock:
     """Seconds since the epoch, moved on by the test; ``now`` as an aware datetime."""
 
     def __init__(self):
-        # A moment ahead of the wall clock, so rows written "now" by the test are in its past.
-        self.t = float(int(time.time()) + 2)
+        # A minute ahead of the wall clock, so rows the test writes "now" are in its past.
+        self.t = float(int(time.time()) + 60)
 
     def __call__(self) -> float:
         return self.t

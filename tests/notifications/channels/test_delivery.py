@@ -7,6 +7,7 @@ Every platform is a fake on 127.0.0.1 speaking the documented request and answer
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -152,6 +153,49 @@ def test_timeouts_give_up_after_the_last_backoff_and_say_why(wecom, demo_org, cl
     assert delivery.status == "failed" and delivery.attempts == services.MAX_ATTEMPTS
     assert "6" in delivery.error and "500" in delivery.error
     assert wecom.received == []
+
+
+@pytest.mark.parametrize("platform", ["wecom", "dingtalk", "feishu"])
+def test_a_timeout_is_retried_and_the_message_shows_once(platform, fakes, demo_org, clock,
+                                                         settings):
+    """The platform took longer than ``IM_HTTP_TIMEOUT``: we gave up, it delivered anyway."""
+    settings.IM_HTTP_TIMEOUT = 0.3
+    fake = fakes[platform]
+    connect(fake)
+    give_accounts("rep_wangfang", "wangfang")
+    opt_in("rep_wangfang", "followups")
+    remind("rep_wangfang", "苏州精工", key="a")
+    services.im_sweep(now=clock.now)  # fetches the token first
+    fake.stall_next(1, seconds=1.0)
+    remind("rep_wangfang", "宁波港务", key="b")
+
+    report = services.im_sweep(now=clock.now)
+
+    assert report.retrying == 1
+    retried = Delivery.objects.get(notification__key="b")
+    assert (retried.status, retried.error) == ("pending", "timeout")
+    time.sleep(1.2)  # meanwhile the platform finishes and delivers it
+    clock.advance(40)
+    assert services.im_sweep(now=clock.now).sent == 1
+    assert [t for t in fake.texts() if "宁波港务" in t] != []
+    assert len([t for t in fake.texts() if "宁波港务" in t]) == 1
+    assert len(fake.duplicates) == 1
+
+
+@pytest.mark.parametrize("platform,code", [("wecom", "40014"), ("dingtalk", "40014"),
+                                           ("feishu", "99991663")])
+def test_a_token_the_platform_no_longer_knows_is_replaced(platform, code, fakes, demo_org,
+                                                          clock):
+    fake = fakes[platform]
+    connect(fake)
+    give_accounts("rep_wangfang", "wangfang")
+    opt_in("rep_wangfang", "followups")
+    remind("rep_wangfang", "A", key="a")
+    services.im_sweep(now=clock.now)
+    fake.forget_tokens()
+    remind("rep_wangfang", "B", key="b")
+    assert services.im_sweep(now=clock.now).sent == 1
+    assert [r.code for r in fake.refused] == [code] and fake.token_requests == 2
 
 
 @pytest.mark.parametrize("platform", ["wecom", "dingtalk", "feishu"])
