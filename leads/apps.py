@@ -9,10 +9,11 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self) -> None:
-        # Registers the departure handover step and the pools of each org-stage preset.
+        # Registers the departure handover step, the pools of each org-stage preset and the
+        # sections of the team digest in WeCom, DingTalk and Feishu.
         from auditlog.registry import auditlog
 
-        from . import models, presets, services  # noqa: F401
+        from . import digest, models, presets, services  # noqa: F401
 
         # Rules and pool settings are audited: who changed what, when, before/after.
         auditlog.register(models.LeadPool, exclude_fields=["rr_last_user_id", "routed_until"])

@@ -20,3 +20,6 @@ class NotificationAdmin(admin.ModelAdmin):
 class NotificationSettingsAdmin(admin.ModelAdmin):
     list_display = ("user", "email_enabled")
     raw_id_fields = ("user",)
+
+
+from .channels import admin as _channels_admin  # noqa: E402, F401  (registers its models)

@@ -70,3 +70,8 @@ def render(notification) -> str:
 
 
 register("message", _("%(text)s"), icon="bi-chat-left-text")
+
+
+def codes() -> list[str]:
+    """Every registered kind code."""
+    return sorted(_KINDS)

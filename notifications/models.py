@@ -90,3 +90,12 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+# The messaging channels' models (WeCom, DingTalk, Feishu) live with their package.
+from .channels.models import (  # noqa: E402, F401
+    ChannelConfig,
+    Delivery,
+    ImPreference,
+    TeamRobot,
+)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("read-all/", views.notification_read_all, name="notification_read_all"),
     path("settings/", views.notification_settings, name="notification_settings"),
     path("<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("", include("notifications.channels.urls")),
 ]

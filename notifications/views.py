@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .channels import selectors as channel_selectors
+from .channels.forms import ImPreferenceForm
 
 
 @login_required
@@ -31,11 +33,15 @@ def notification_list(request):
                                        cursor=request.GET.get("after"))
     template = "notifications/list.html"
     if request.htmx and request.GET.get("after"):
-        template += "#rows"
+        return render(request, template + "#rows", {"page": page, "unread_only": unread_only})
     return render(request, template, {
         "page": page, "unread_only": unread_only,
         "unread": selectors.unread_count(request.user),
         "email_enabled": selectors.email_enabled(request.user),
+        "im": channel_selectors.im_settings(request.user,
+                                            default_language=request.LANGUAGE_CODE),
+        "im_form": ImPreferenceForm(),
+        "manages_team": channel_selectors.manages_a_team(request.user),
     })
 
 

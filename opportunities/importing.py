@@ -127,6 +127,9 @@ FIELDS: dict[str, dict[str, list[str]]] = {
         "username": ["username", "login", "登录名"],
         "email": ["email", "邮箱"],
         "mobile": ["mobile", "手机"],
+        "wecom_userid": ["wecomuserid", "wecomid", "企业微信id", "企业微信账号"],
+        "dingtalk_userid": ["dingtalkuserid", "dingtalkid", "钉钉id", "钉钉userid"],
+        "feishu_userid": ["feishuuserid", "larkuserid", "feishuid", "飞书id", "飞书userid"],
     },
 }
 
@@ -525,6 +528,10 @@ def _write_contacts(rows, ctx, counts) -> None:
     counts.accepted += accepted
 
 
+# The employee's accounts in WeCom, DingTalk and Feishu (reminders reach them there).
+IM_FIELDS = ("wecom_userid", "dingtalk_userid", "feishu_userid")
+
+
 def _employee_row(values, attributes, ctx) -> tuple[str, dict]:
     name = _limit(values.get("name", ""), Employee, "name")
     if not name:
@@ -536,7 +543,9 @@ def _employee_row(values, attributes, ctx) -> tuple[str, dict]:
                                 "office": values.get("office", ""),
                                 "username": values.get("username", ""),
                                 "email": values.get("email", ""),
-                                "mobile": values.get("mobile", "")}
+                                "mobile": values.get("mobile", ""),
+                                **{field: _limit(values.get(field, ""), Employee, field)
+                                   for field in IM_FIELDS}}
 
 
 def _unit(code: str, parent: OrgUnit, name: str, name_en: str, kind: str, counts) -> OrgUnit:
@@ -571,11 +580,18 @@ def _employee(data: dict, unit: OrgUnit, position: Position, counts, *, manager=
         user.save()
         employee = Employee.objects.create(
             user=user, employee_no=data["employee_no"], name=data["name"],
-            name_en=data["name"], mobile=data.get("mobile", ""), supervisor=manager)
+            name_en=data["name"], mobile=data.get("mobile", ""), supervisor=manager,
+            **{field: data.get(field, "") for field in IM_FIELDS})
         if side_effect:
             counts.created["managers"] = counts.created.get("managers", 0) + 1
-    elif manager is not None and employee.supervisor_id is None:
-        Employee.objects.filter(pk=employee.pk).update(supervisor=manager)
+    else:
+        if manager is not None and employee.supervisor_id is None:
+            Employee.objects.filter(pk=employee.pk).update(supervisor=manager)
+        # A merge fills the messaging accounts the record does not have yet.
+        blanks = {field: data[field] for field in IM_FIELDS
+                  if data.get(field) and not getattr(employee, field)}
+        if blanks:
+            Employee.objects.filter(pk=employee.pk).update(**blanks)
     Membership.objects.get_or_create(employee=employee, org_unit=unit, position=position,
                                      defaults={"is_primary": not employee.memberships.exists()})
     return employee, created

@@ -198,7 +198,8 @@ class EmployeeAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
     inlines = [MembershipInline]
     list_display = ["employee_no", "name", "name_en", "masked_mobile", "supervisor", "status"]
     list_filter = ["status", "memberships__org_unit"]
-    search_fields = ["employee_no", "name", "name_en", "user__username"]
+    search_fields = ["employee_no", "name", "name_en", "user__username", "wecom_userid",
+                     "dingtalk_userid", "feishu_userid"]
     autocomplete_fields = ["user", "supervisor", "successor"]
     readonly_fields = ["departed_at", "successor"]
     actions = ["mark_departed"]
@@ -208,7 +209,8 @@ class EmployeeAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = ["user", "employee_no", "name", "name_en", "mobile", "supervisor",
-                  "status", "hired_on", "departed_at", "successor"]
+                  "status", "hired_on", "departed_at", "successor",
+                  "wecom_userid", "dingtalk_userid", "feishu_userid"]
         if not can_unmask(request.user, "detail"):
             fields[fields.index("mobile")] = "masked_mobile_detail"
         return fields

@@ -173,6 +173,18 @@ class Employee(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=32, blank=True)
+    # Their accounts in the messaging apps reminders can reach them through
+    # (notifications.channels): the user ID each tenant's address book shows.
+    wecom_userid = models.CharField(
+        _("WeCom user ID"), max_length=64, blank=True,
+        help_text=_("The member's account (UserID) in the WeCom admin console's contacts."))
+    dingtalk_userid = models.CharField(
+        _("DingTalk user ID"), max_length=64, blank=True,
+        help_text=_("The member's userId in the DingTalk admin console's contacts."))
+    feishu_userid = models.CharField(
+        _("Feishu/Lark user ID"), max_length=64, blank=True,
+        help_text=_("The member's user ID (or open ID, as the channel is set up) in the "
+                    "Feishu/Lark admin console."))
     supervisor = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -279,3 +279,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Reminders in WeCom, DingTalk and Feishu/Lark (notifications.channels) ----------------
+# The absolute address of this site, for the links in messages (they open outside the
+# browser that knows it).
+SITE_BASE_URL = env("SITE_BASE_URL", default="http://127.0.0.1:8000")
+# Encrypts the platforms' secrets at rest: a Fernet key, or several comma-separated (the
+# first encrypts, all decrypt). Without it no secret can be saved or used.
+IM_SECRETS_KEY = env("IM_SECRETS_KEY", default="")
+# Each platform's API address; the tests and the README's walk-through use local fakes.
+IM_WECOM_BASE_URL = env("IM_WECOM_BASE_URL", default="https://qyapi.weixin.qq.com")
+IM_DINGTALK_BASE_URL = env("IM_DINGTALK_BASE_URL", default="https://oapi.dingtalk.com")
+IM_FEISHU_BASE_URL = env("IM_FEISHU_BASE_URL", default="https://open.feishu.cn")
+# Seconds to wait for a platform's answer before the attempt counts as a timeout (retried).
+IM_HTTP_TIMEOUT = env.float("IM_HTTP_TIMEOUT", default=5.0)
+CELERY_BEAT_SCHEDULE["notifications-im"] = {
+    "task": "notifications.im_sweep",
+    "schedule": timedelta(seconds=30),
+    "options": {"expires": 25},
+}

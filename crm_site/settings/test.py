@@ -29,3 +29,5 @@ MEDIA_ROOT = str(BASE_DIR / "tests" / "artifacts" / "media")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+# A fixed key for the messaging channels' encrypted secrets (tests only).
+IM_SECRETS_KEY = "test-only-im-secrets-key"
