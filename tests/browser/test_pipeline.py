@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 def test_a_rep_converts_a_lead_into_customer_contact_and_opportunity(demo_site, page: Page,
                                                                     sign_in, shot):
     from leads.models import Lead, LeadPool
-    from opportunities.demo_pipeline import seed_pipeline
+    from opportunities.demo import seed_demo as seed_pipeline
     from orgs.models import OrgUnit
     from tests.leads.conftest import make_lead, user
 
