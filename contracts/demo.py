@@ -258,7 +258,8 @@ class Deals:
             else:
                 order.status = Order.Status.CONFIRMED
                 if limit is not None and order.total >= limit:
-                    order.approval = min(order.created_at + timedelta(hours=rng.uniform(1, 30)),
+                    order.submitted = order.created_at + timedelta(minutes=rng.randrange(5, 50))
+                    order.approval = min(order.submitted + timedelta(hours=rng.uniform(1, 30)),
                                          self.now)
                     order.approved_at = order.approval
             if order.status == Order.Status.DRAFT:
@@ -305,9 +306,10 @@ class Deals:
         for contract in sorted(contracts, key=lambda c: c.created_at):
             contract.number = services.contract_number_next(
                 today=timezone.localdate(contract.created_at))
+            contract.submitted = contract.created_at + timedelta(minutes=rng.randrange(5, 50))
             if contract.status != Contract.Status.DRAFT and contract.amount >= 200_000:
                 contract.approval = min(
-                    contract.created_at + timedelta(hours=rng.uniform(1, 20)), self.now)
+                    contract.submitted + timedelta(hours=rng.uniform(1, 20)), self.now)
                 contract.approved_at = contract.approval
         Contract.objects.bulk_create(contracts, batch_size=500)
         ContractOrder.objects.bulk_create(
@@ -329,7 +331,7 @@ class Deals:
             if band is None:
                 continue
             chain = services.resolve_chain(band, row.owner_id)
-            submitted = row.created_at + timedelta(minutes=rng.randrange(10, 90))
+            submitted = min(row.submitted, self.now)
             if getattr(row, "rejected", False):
                 rejected_at = submitted + timedelta(hours=rng.uniform(2, 20))
                 request = ApprovalRequest(subject=subject, band=band, amount=amount,

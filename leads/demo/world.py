@@ -452,7 +452,8 @@ class World:
         rep = self.policy.reps[owner]
         others = [r.user_id for r in self.policy.reps.values()
                   if r.manager_id == rep.manager_id and r.user_id != owner
-                  and self._may_hold(r.user_id, pool) and self.load(r.user_id) < r.comfort]
+                  and self._may_hold(r.user_id, pool) and self.load(r.user_id) < r.comfort
+                  and not self._cooled(life, r.user_id, moment)]
         if not others:
             return False
         to = min(others, key=self.load)
