@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
@@ -71,12 +72,13 @@ CATALOGUE = [
 ]
 # subject, name, from, below, steps
 BANDS = [
-    (Subject.CONTRACT, "合同 20 万–100 万：直属主管审批", 200_000, 1_000_000, ["manager"]),
-    (Subject.CONTRACT, "合同 100 万以上：主管和总监审批", 1_000_000, None,
+    (Subject.CONTRACT, "合同 20 万–50 万：直属主管审批", 200_000, 500_000, ["manager"]),
+    (Subject.CONTRACT, "合同 50 万以上：主管和总监审批", 500_000, None,
      ["manager", "next_level"]),
     (Subject.ORDER, "订单 30 万以上：直属主管审批", 300_000, None, ["manager"]),
 ]
 CONTRACT_FROM = Decimal(100_000)  # orders from this total are carried by a contract
+WALKTHROUGH_TEAM = ("rep_wangfang", "rep_lilei")  # mgr_shanghai's team
 APPROVE_COMMENTS = ["同意", "同意，注意回款节点", "价格在授权范围内，同意", "同意，尽快签回"]
 REJECT_COMMENT = "付款条件需要调整：首付比例不低于 30%，请修改后重新提交。"
 
@@ -175,6 +177,8 @@ class Deals:
         self.won = won  # newest first
         self.now = now
         self.today = timezone.localdate(now)
+        self.walkthrough_team = set(get_user_model().objects.filter(
+            username__in=WALKTHROUGH_TEAM).values_list("pk", flat=True))
         chosen = dict(Opportunity.objects.filter(pk__in=[o.pk for o in won])
                       .values_list("pk", "product_id"))
         catalogue = Product.objects.in_bulk(set(chosen.values()))
@@ -244,14 +248,17 @@ class Deals:
         rng = self.rng
         band = ApprovalBand.objects.filter(subject=Subject.ORDER).order_by("min_amount").first()
         limit = band.min_amount if band else None
-        pending = 0
+        # Two of the newest big orders wait for approval: one of the Shanghai team (the
+        # README's walk-through), one of another team.
+        big = [o for o in orders if 3 <= o.rank < 25 and limit is not None and o.total >= limit]
+        waiting = [next((o for o in big if o.owner_id in self.walkthrough_team), None),
+                   next((o for o in big if o.owner_id not in self.walkthrough_team), None)]
         for order in orders:
             order.carried, order.submit_now, order.approval = False, False, None
             if order.rank < 3:
                 order.status = Order.Status.DRAFT
-            elif order.rank < 12 and pending < 2 and limit is not None and order.total >= limit:
+            elif order in waiting:
                 order.status, order.submit_now = Order.Status.DRAFT, True
-                pending += 1
             elif (order.rank >= 12 and rng.random() < 0.07
                   and not order.opportunity.external_id.startswith("demo-opp-")):
                 order.status = Order.Status.CANCELLED
@@ -259,7 +266,7 @@ class Deals:
                 order.status = Order.Status.CONFIRMED
                 if limit is not None and order.total >= limit:
                     order.submitted = order.created_at + timedelta(minutes=rng.randrange(5, 50))
-                    order.approval = min(order.submitted + timedelta(hours=rng.uniform(1, 30)),
+                    order.approval = min(office_after(order.submitted, rng, hours=(1, 30)),
                                          self.now)
                     order.approved_at = order.approval
             if order.status == Order.Status.DRAFT:
@@ -268,8 +275,9 @@ class Deals:
     # --- contracts -----------------------------------------------------------------------
 
     def _contracts(self, orders: list[Order]) -> list[Contract]:
-        """One-year contracts carrying the larger confirmed orders (numbered in the month
-        they were signed); the newest still drafts, a couple ended early."""
+        """One-year contracts carrying the larger confirmed orders, numbered in the month
+        they were drafted, signed once approved; the newest still drafts (two of them to be
+        submitted now, one of those rejected once before), a couple ended early."""
         rng = self.rng
         contracts = []
         for order in orders:
@@ -278,39 +286,46 @@ class Deals:
             if order.submit_now:
                 continue
             drafted = office_after(order.created_at, rng, hours=(2, 48))
-            if drafted > self.now:
-                drafted = order.created_at
-            signed = timezone.localtime(drafted + timedelta(hours=rng.uniform(2, 72))).date()
             contract = Contract(
-                title=f"{order.opportunity.name}合同",
-                customer_id=order.customer_id, owner_id=order.owner_id,
-                start_on=signed, end_on=_plus_year(signed), signed_on=signed,
-                amount=order.total, status=Contract.Status.ACTIVE, created_at=drafted,
-                created_by_id=order.owner_id)
+                title=f"{order.opportunity.name}合同", customer_id=order.customer_id,
+                owner_id=order.owner_id, amount=order.total, status=Contract.Status.ACTIVE,
+                created_at=min(drafted, self.now), created_by_id=order.owner_id)
             contract.order, contract.approval = order, None
             contract.submit_now = contract.rejected = False
             order.carried = True
             contracts.append(contract)
-        newest = [c for c in contracts if c.order.rank < 16]
-        big = sorted((c for c in newest if c.amount >= 200_000), key=lambda c: -c.amount)[:2]
+        newest = [c for c in contracts if c.order.rank < 25]
+        # Submitted for approval now: the Shanghai team's largest (the README's
+        # walk-through: above ¥500,000 it goes on to the director) and another team's.
+        mine = sorted((c for c in newest if c.owner_id in self.walkthrough_team
+                       and c.amount >= 500_000), key=lambda c: c.order.rank)[:1]
+        others = sorted((c for c in newest if c.owner_id not in self.walkthrough_team
+                         and c.amount >= 200_000), key=lambda c: c.order.rank)[:1]
+        big = mine + others
         for number, contract in enumerate(big):
-            contract.status, contract.signed_on = Contract.Status.DRAFT, None
+            contract.status = Contract.Status.DRAFT
             contract.submit_now, contract.rejected = True, number == 0
-        for contract in [c for c in newest if c not in big][:2]:
-            contract.status, contract.signed_on = Contract.Status.DRAFT, None
+        for contract in [c for c in newest if c not in big and c.order.rank < 12][:2]:
+            contract.status = Contract.Status.DRAFT
+        for contract in sorted(contracts, key=lambda c: c.created_at):
+            contract.number = services.contract_number_next(
+                today=timezone.localdate(contract.created_at))
+            contract.submitted = contract.created_at + timedelta(minutes=rng.randrange(5, 50))
+            ready = contract.submitted
+            if contract.status != Contract.Status.DRAFT and contract.amount >= 200_000:
+                contract.approval = min(office_after(contract.submitted, rng, hours=(1, 20)),
+                                        self.now)
+                contract.approved_at = ready = contract.approval
+            # Signed once approved; the year starts the day it is signed (drafts: planned).
+            signed = timezone.localdate(min(office_after(ready, rng, hours=(1, 48)), self.now))
+            contract.start_on, contract.end_on = signed, _plus_year(signed)
+            if contract.status != Contract.Status.DRAFT:
+                contract.signed_on = signed
         older = [c for c in contracts if c.status == Contract.Status.ACTIVE
                  and 60 < (self.today - c.start_on).days < 250]
         for contract in rng.sample(older, min(2, len(older))):
             contract.status = Contract.Status.TERMINATED
             contract.notes = "客户业务调整，双方协商提前终止，已结清已交付部分款项。"
-        for contract in sorted(contracts, key=lambda c: c.created_at):
-            contract.number = services.contract_number_next(
-                today=timezone.localdate(contract.created_at))
-            contract.submitted = contract.created_at + timedelta(minutes=rng.randrange(5, 50))
-            if contract.status != Contract.Status.DRAFT and contract.amount >= 200_000:
-                contract.approval = min(
-                    contract.submitted + timedelta(hours=rng.uniform(1, 20)), self.now)
-                contract.approved_at = contract.approval
         Contract.objects.bulk_create(contracts, batch_size=500)
         ContractOrder.objects.bulk_create(
             ContractOrder(contract=c, order=c.order, amount=c.order.total) for c in contracts)
@@ -333,7 +348,7 @@ class Deals:
             chain = services.resolve_chain(band, row.owner_id)
             submitted = min(row.submitted, self.now)
             if getattr(row, "rejected", False):
-                rejected_at = submitted + timedelta(hours=rng.uniform(2, 20))
+                rejected_at = min(office_after(submitted, rng, hours=(2, 20)), self.now)
                 request = ApprovalRequest(subject=subject, band=band, amount=amount,
                                           status=ApprovalRequest.Status.REJECTED,
                                           submitted_by_id=row.owner_id, submitted_at=submitted,
@@ -351,9 +366,9 @@ class Deals:
                                       submitted_by_id=row.owner_id, submitted_at=submitted,
                                       decided_at=decided, **{subject: row})
             requests.append(request)
-            moments = sorted(submitted + (decided - submitted) * rng.uniform(0.2, 1)
-                             for _ in chain)
-            moments[-1] = decided
+            # Each approver decides in office hours; the last decision is the approval.
+            moments = [min(office_after(submitted, rng, hours=(0.3, 6)), decided)
+                       for _ in chain[:-1]] + [decided]
             steps.append((request, [
                 ApprovalStep(position=n, approver_id=approver, status="approved",
                              comment=rng.choice(APPROVE_COMMENTS), decided_at=moment)

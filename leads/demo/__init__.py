@@ -342,9 +342,12 @@ def _arrivals(world: World, *, count: int, now: datetime) -> None:
             add(moment, channel, reps[rep].region, by=rep, take=True)
         else:
             add(moment, channel, _pick(rng, REGIONS))
-    for minutes in sorted(rng.sample(range(3, 80), 12), reverse=True):
-        add(now - timedelta(minutes=minutes), _pick(rng, CHANNELS | {"manual": 0}),
-            rng.choice(["east", "east", "south", "south", "north"]), route=False)
+    recent = ["east", "south", "north", "east", "south", "east", "north", "south", "east",
+              "south", "east", "south"]
+    for minutes, region in zip(sorted(rng.sample(range(3, 80), 12), reverse=True), recent,
+                               strict=True):
+        add(now - timedelta(minutes=minutes), _pick(rng, CHANNELS | {"manual": 0}), region,
+            route=False)
 
 
 # --- writing -----------------------------------------------------------------------------
