@@ -251,7 +251,9 @@ class Deals:
         # Two of the newest big orders wait for approval: one of the Shanghai team (the
         # README's walk-through), one of another team.
         big = [o for o in orders if 3 <= o.rank < 25 and limit is not None and o.total >= limit]
-        waiting = [next((o for o in big if o.owner_id in self.walkthrough_team), None),
+        ours = sorted((o for o in big if o.owner_id in self.walkthrough_team),
+                      key=lambda o: o.total)  # the larger ones are left for contracts
+        waiting = [next(iter(ours), None),
                    next((o for o in big if o.owner_id not in self.walkthrough_team), None)]
         for order in orders:
             order.carried, order.submit_now, order.approval = False, False, None
@@ -295,10 +297,11 @@ class Deals:
             order.carried = True
             contracts.append(contract)
         newest = [c for c in contracts if c.order.rank < 25]
-        # Submitted for approval now: the Shanghai team's largest (the README's
-        # walk-through: above ¥500,000 it goes on to the director) and another team's.
-        mine = sorted((c for c in newest if c.owner_id in self.walkthrough_team
-                       and c.amount >= 500_000), key=lambda c: c.order.rank)[:1]
+        # Submitted for approval now: a Shanghai team's contract above ¥500,000 (the
+        # README's walk-through: the manager approves, then the director) and another
+        # team's.
+        mine = sorted((c for c in contracts if c.order.rank < 60 and c.amount >= 500_000
+                       and c.owner_id in self.walkthrough_team), key=lambda c: c.order.rank)[:1]
         others = sorted((c for c in newest if c.owner_id not in self.walkthrough_team
                          and c.amount >= 200_000), key=lambda c: c.order.rank)[:1]
         big = mine + others

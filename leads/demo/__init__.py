@@ -282,10 +282,9 @@ class _Phones:
 
 def _lead_data(rng: random.Random, number: int, *, channel: str, region: str, phone) -> dict:
     company, industry = texts.company_name(rng, region)
-    if channel in ("referral", "web_form", "event") and rng.random() < 0.12:
-        # Someone at a long-standing customer asks about more.
-        company, _region, industry = rng.choice(
-            [c for c in texts.LONG_STANDING if c[1] == region] or texts.LONG_STANDING)
+    ours = [c for c in texts.LONG_STANDING if c[1] == region]
+    if ours and channel in ("referral", "web_form", "event") and rng.random() < 0.12:
+        company, _region, industry = rng.choice(ours)  # a long-standing customer asks again
     is_person = channel in ("ecommerce", "app") and rng.random() < 0.3
     data = {
         "name": texts.person_name(rng), "company": "" if is_person else company,

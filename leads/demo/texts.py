@@ -94,8 +94,11 @@ def company_name(rng: random.Random, region: str) -> tuple[str, str]:
     """A company of ``region`` and its industry code."""
     city = rng.choice(CITIES.get(region) or CITIES["east"])
     trade, industry = rng.choice(TRADES)
+    suffix = rng.choice(SUFFIXES)
+    if trade.endswith("科技") and suffix.startswith("科技"):
+        suffix = "有限公司"
     name = (f"{city}{rng.choice('华瑞中恒新博远信锦宏')}{rng.choice('达通科源泰越诚安盛辉')}"
-            f"{trade}{rng.choice(SUFFIXES)}")
+            f"{trade}{suffix}")
     return name, industry
 
 

@@ -340,11 +340,13 @@ class World:
             convert = 0
         weights = {"convert": convert, "invalid": 0.13 + 0.05 * min(life.returns, 3),
                    "release": 0.08, "transfer": 0.04, "neglect": 0.1, "keep": 0.25}
+        if life.starred:
+            weights["neglect"] = 0  # nobody stars a lead to forget it
         kind = rng.choices(list(weights), weights=list(weights.values()))[0]
-        if kind == "neglect" and life.starred:
-            kind = "keep"  # nobody stars a lead to forget it
         days = {"convert": (4, 26), "invalid": (0.5, 6), "release": (3, 20),
                 "transfer": (5, 18), "neglect": (1, 6), "keep": (10, 35)}[kind]
+        if kind == "keep":  # worked for weeks, then converted after all, or given up
+            kind = "convert" if convert and rng.random() < 0.2 else "release"
         return {"kind": kind, "until": life.assigned_at + timedelta(days=rng.uniform(*days))}
 
     def _contact(self, moment: datetime, life: Life, stint: int, fate: dict, tries: int,
@@ -362,7 +364,7 @@ class World:
             moment_of_talk = "first"
         elif kind in ("neglect", "transfer") and tries >= 2:
             moment_of_talk = "cold"
-        elif moment >= fate["until"] and kind in ("convert", "keep"):
+        elif moment >= fate["until"] and kind == "convert":
             moment_of_talk = "closing"
         else:
             moment_of_talk = "nurture"
@@ -380,9 +382,13 @@ class World:
         must = False
         due = clock.due(self._facts(life), life.pool.clock_rules, moment)
         if due is not None and kind not in ("neglect", "transfer") and later > due.at - HOUR:
-            # The lead shows as "about to go back" on the workbench: the owner acts first.
-            hours = (due.at - moment).total_seconds() / 3600
-            later = moment + timedelta(hours=rng.uniform(0.5, 0.9) * max(hours, 0.5))
+            # The lead shows as "about to go back" on the workbench: the owner acts first,
+            # in office hours when there is time for it.
+            hours = max((due.at - moment).total_seconds() / 3600, 0.5)
+            later = office_after(moment, rng, hours=(0.3 * hours, 0.8 * hours),
+                                 weekend_work=1)
+            if later > due.at - HOUR / 2:
+                later = moment + timedelta(hours=rng.uniform(0.5, 0.9) * hours)
             must = True
         self.at(later, self._contact, life, stint, fate, tries + 1, must)
 
@@ -420,8 +426,6 @@ class World:
         if life.stint != stint:
             return
         rng, kind, owner = self.rng, fate["kind"], life.owner
-        if kind == "keep":
-            kind = "convert" if self.can_convert and rng.random() < 0.2 else "release"
         if kind == "convert" and self.can_convert:
             self._drop(life)
             life.status, life.converted_at = "converted", moment
