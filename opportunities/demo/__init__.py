@@ -129,7 +129,7 @@ def seed_demo(*, engine: bool = True) -> DemoReport:
                             at=customer.created_at, owner=customer.owner_id,
                             stage=rules.stages[0].code)
             deal.opened_by = users.get("admin")  # imported from the previous CRM
-            deal.amount = max(deal.amount, 150_000 + deal.amount % 50_000)
+            deal.amount = max(deal.amount, 200_000 + deal.amount % 50_000)
             # Each rep's first long-standing customer signed a one-year contract that
             # ends within the renewal window, the second one that has just ended, the
             # third one that ends a little later.

@@ -104,6 +104,7 @@ def test_sales_rep(page: Page, demo, sign_in, shot):
         page.locator("main a", has_text=contract.number).first.click()
     expect(page.get_by_test_id("contract-status")).to_contain_text("生效中")
     expect(page.get_by_test_id("allocations")).to_contain_text("SO-")
+    expect(page.get_by_test_id("approval-history")).to_contain_text("已批准")
     expect(page.get_by_test_id("instalments").locator("tbody tr").first).to_be_visible()
     shot(page, "walkthrough-rep-5-contract")
 
@@ -276,8 +277,9 @@ def test_qa_inspector(page: Page, demo, sign_in, shot):
 
 def test_administrator(page: Page, demo, sign_in, shot):
     sign_in(page, "admin")
-    page.goto(f"{demo}/admin/")
-    expect(page.locator("#content")).to_be_visible()
+    nav(page, "admin", menu="settings")
+    assert page.url == f"{demo}/admin/"
+    expect(page.locator("#content")).to_contain_text("组织架构")
     shot(page, "walkthrough-admin-1-index")
     page.goto(f"{demo}/admin/orgs/dictionaryitem/?q=%E7%A8%B3%E8%B5%9A%E4%B8%8D%E8%B5%94")
     shot(page, "walkthrough-admin-2-sensitive-words")
