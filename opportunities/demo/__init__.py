@@ -42,7 +42,7 @@ from ..models import (
     OpportunityStageChange,
 )
 from ..services_customers import customers_grade
-from .deals import Deal, DealRules, _move, _note, care, live, new_deal
+from .deals import Deal, DealRules, care, live, move_stage, new_deal, write_note
 
 SEED = 20261123
 REPS = {"east": ["rep_wangfang", "rep_lilei", "rep_zhangwei", "rep_liuyang"],
@@ -209,9 +209,9 @@ def _won(deal: Deal, rng: random.Random, rules: DealRules, *, signed: datetime) 
     span = (signed - deal.created_at) / len(open_stages)
     moment = deal.created_at
     for stage in [*open_stages[1:], won]:
-        _note(deal, rng, moment + span * 0.4)
+        write_note(deal, rng, moment + span * 0.4)
         moment += span
-        _move(deal, stage, moment)
+        move_stage(deal, stage, moment)
     deal.status, deal.closed_at, deal.next_followup_at = "won", moment, None
 
 

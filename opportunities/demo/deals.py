@@ -147,27 +147,27 @@ def _work(deal: Deal, rng: random.Random, rules: DealRules, fate: str, moment: d
         moment = office_after(moment, rng, hours=(10, 24 * 8))
         if moment > now:
             return None
-        _note(deal, rng, moment)
+        write_note(deal, rng, moment)
         worked += 1
         position = open_stages.index(deal.stage)
         if position < target and (moment >= end or rng.random() < 0.5):
             moment = office_after(moment, rng, hours=(0.5, 6))
             if moment > now:
                 return None
-            _move(deal, open_stages[position + 1], moment)
+            move_stage(deal, open_stages[position + 1], moment)
             position += 1
         if moment >= end and fate in closing and (fate == "lost" or position == last_open):
             moment = office_after(moment, rng, hours=(1, 30))
             if moment > now:
                 return None
-            _move(deal, closing[fate], moment)
+            move_stage(deal, closing[fate], moment)
             deal.status, deal.closed_at = fate, moment
             if fate == "lost":
                 deal.lost_reason = rng.choice(rules.lost_reasons)
             return None
 
 
-def _note(deal: Deal, rng: random.Random, moment: datetime) -> None:
+def write_note(deal: Deal, rng: random.Random, moment: datetime) -> None:
     kind, outcome, content = texts.followup(rng, "opportunity", category=deal.category)
     planned = office_after(moment, rng, hours=(30, 150)) if rng.random() < 0.7 else None
     # The opportunity pool counts every follow-up with a real note as progress.
@@ -176,7 +176,7 @@ def _note(deal: Deal, rng: random.Random, moment: datetime) -> None:
     deal.last_qualified_at = moment
 
 
-def _move(deal: Deal, to: str, moment: datetime) -> None:
+def move_stage(deal: Deal, to: str, moment: datetime) -> None:
     held = moment - deal.stage_changed_at if deal.moves else moment - deal.created_at
     deal.moves.append(Move(deal.stage, to, deal.owner, moment, held))
     deal.stage, deal.stage_changed_at = to, moment

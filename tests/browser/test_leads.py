@@ -1,6 +1,6 @@
 """The lead workbench through a real browser: entry, import, claims, transfers, the detail page.
 
-Every scenario starts from the demo company plus the regional pools and 320 demo leads
+Every scenario starts from the demo company plus the regional pools and the demo leads
 (``leads.demo.seed_demo``). Chinese is asserted where our zh-hans catalogue or the data
 supplies it; the rest goes through ``data-testid`` hooks. Screenshots of every page a rep,
 a manager or marketing works in land in ``tests/artifacts/browser/leads-*.png``.
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def lead_site(demo_site) -> str:
-    """The live server with the demo company, its regional pools and 320 demo leads."""
+    """The live server with the demo company, its regional pools and the demo leads."""
     from leads.demo import seed_demo
 
     seed_demo(engine=False)
