@@ -533,4 +533,4 @@ def arrival_moments(rng: random.Random, *, count: int, days: int, now: datetime)
                                          else 1.0) for d in range(days)]
     picked = rng.choices(range(days), weights=weights, k=count)
     moments = [office_moment(start + timedelta(days=d), rng, start=8, end=22) for d in picked]
-    return sorted(m for m in moments if m < now)
+    return sorted(m if m < now else m - DAY for m in moments)  # later today: the day before
