@@ -177,8 +177,10 @@ class Deals:
         self.won = won  # newest first
         self.now = now
         self.today = timezone.localdate(now)
-        self.walkthrough_team = set(get_user_model().objects.filter(
-            username__in=WALKTHROUGH_TEAM).values_list("pk", flat=True))
+        team = dict(get_user_model().objects.filter(username__in=WALKTHROUGH_TEAM)
+                    .values_list("username", "pk"))
+        self.walkthrough_team = set(team.values())
+        self.walkthrough_rep = team.get(WALKTHROUGH_TEAM[0])
         chosen = dict(Opportunity.objects.filter(pk__in=[o.pk for o in won])
                       .values_list("pk", "product_id"))
         catalogue = Product.objects.in_bulk(set(chosen.values()))
@@ -248,16 +250,20 @@ class Deals:
         rng = self.rng
         band = ApprovalBand.objects.filter(subject=Subject.ORDER).order_by("min_amount").first()
         limit = band.min_amount if band else None
-        # Two of the newest big orders wait for approval: one of the Shanghai team (the
-        # README's walk-through), one of another team.
-        big = [o for o in orders if 3 <= o.rank < 25 and limit is not None and o.total >= limit]
+        # Still drafts: the three newest, and the newest of the walk-through's rep. Two of
+        # the newest big orders wait for approval: one of the Shanghai team (the README's
+        # walk-through), one of another team.
+        newest_of_rep = next((o for o in orders if o.owner_id == self.walkthrough_rep), None)
+        drafts = {id(o) for o in orders if o.rank < 3} | {id(newest_of_rep)}
+        big = [o for o in orders if 3 <= o.rank < 25 and id(o) not in drafts
+               and limit is not None and o.total >= limit]
         ours = sorted((o for o in big if o.owner_id in self.walkthrough_team),
                       key=lambda o: o.total)  # the larger ones are left for contracts
         waiting = [next(iter(ours), None),
                    next((o for o in big if o.owner_id not in self.walkthrough_team), None)]
         for order in orders:
             order.carried, order.submit_now, order.approval = False, False, None
-            if order.rank < 3:
+            if id(order) in drafts:
                 order.status = Order.Status.DRAFT
             elif order in waiting:
                 order.status, order.submit_now = Order.Status.DRAFT, True

@@ -371,11 +371,11 @@ def _write(world: World, *, now: datetime, engine: bool) -> None:
     followups = []
     for life in lives:
         followups += followup_rows(life.notes, open_record=life.status in Lead.OPEN_STATUSES,
-                                   lead_id=life.data["pk"])
+                                   now=now, lead_id=life.data["pk"])
     FollowUp.objects.bulk_create(followups, batch_size=2000)
     overdue_reminders(followups, code="lead", names={lead.pk: lead.name for lead in leads},
                       owners={lead.pk: lead.owner_id for lead in leads}, now=now)
-    _touchpoints(lives)
+    _touchpoints(lives, now=now)
     for pool_id, counters in world.swrr.items():
         for user_id, current in counters.items():
             PoolMember.objects.filter(pool_id=pool_id, user_id=user_id).update(
@@ -423,7 +423,8 @@ def _convert(world: World, by_number: dict[int, Lead], *, engine: bool) -> list[
             for c in conversions]
 
 
-def followup_rows(notes: list[Note], *, open_record: bool, **subject) -> list[FollowUp]:
+def followup_rows(notes: list[Note], *, open_record: bool, now: datetime,
+                  **subject) -> list[FollowUp]:
     """The follow-ups of one record as ``followup_record`` leaves them: each newer one
     closes the plan of the one before (whose reminder went out if it fell due first), and
     only the newest plan of a record still open stays open."""
@@ -436,7 +437,7 @@ def followup_rows(notes: list[Note], *, open_record: bool, **subject) -> list[Fo
             reminded = planned if planned is not None and planned <= newer.at else None
         else:
             plan_open = planned is not None and open_record
-            reminded = planned if planned is not None and planned <= timezone.now() else None
+            reminded = planned if planned is not None and planned <= now else None
         rows.append(FollowUp(author_id=note.author, kind=note.kind, outcome=note.outcome,
                              content=note.content, next_at=planned, qualifies=note.qualifies,
                              plan_open=plan_open, reminded_at=reminded, created_at=note.at,
@@ -470,7 +471,7 @@ def overdue_reminders(followups: list[FollowUp], *, code: str, names: dict[int, 
     Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
 
-def _touchpoints(lives: list[Life]) -> None:
+def _touchpoints(lives: list[Life], *, now: datetime) -> None:
     """Some people came back through another channel after they were first recorded."""
     rng = random.Random(SEED + 2)
     rows = []
@@ -479,7 +480,7 @@ def _touchpoints(lives: list[Life]) -> None:
             continue
         for _ in range(rng.randrange(1, 3)):
             moment = life.created_at + timedelta(days=rng.uniform(1, 40))
-            if moment < timezone.now():
+            if moment < now:
                 channel = rng.choice(["web_form", "official_account", "mini_program",
                                       "search_ads"])
                 rows.append(Touchpoint(lead_id=life.data["pk"], channel=channel,

@@ -319,13 +319,16 @@ class World:
         life.starred = life.data["grade"] in ("A", "B") and self.rng.random() < 0.1
         self._take(life, user_id)
         fate = self._fate(life)
-        # Reps call new leads within hours (the first-touch clock), evenings and weekends
-        # included now and then; once in a while nobody calls in time.
-        late = self.rng.random() < 0.03
-        first = office_after(moment, self.rng, hours=(26, 60) if late else (0.2, 3),
-                             weekend_work=0.6)
-        if not late and first - moment > timedelta(hours=20):
-            first = moment + timedelta(minutes=self.rng.randrange(20, 240))  # off hours
+        # Under a first-touch clock reps call new leads within hours, evenings and weekends
+        # included now and then (once in a while nobody calls in time); a lead they claimed
+        # themselves may wait for the next working day.
+        rng = self.rng
+        sla = any(rule.kind == clock.FIRST_TOUCH for rule in life.pool.clock_rules)
+        late = sla and rng.random() < 0.03
+        first = office_after(moment, rng, hours=(26, 60) if late else (0.2, 3) if sla
+                             else (0.5, 20), weekend_work=0.6 if sla else 0.15)
+        if sla and not late and first - moment > timedelta(hours=20):
+            first = moment + timedelta(minutes=rng.randrange(20, 240))  # off hours
         self.at(first, self._contact, life, life.stint, fate, 0)
         self._watch(moment, life)
 

@@ -132,9 +132,10 @@ def seed_demo(*, engine: bool = True) -> DemoReport:
             deal.amount = max(deal.amount, 200_000 + deal.amount % 50_000)
             # Each rep's first long-standing customer signed a one-year contract that
             # ends within the renewal window, the second one that has just ended, the
-            # third one that ends a little later.
+            # third one that ends a little later. (Approvals and signing take up to ten
+            # days after the win: the contract's year starts then.)
             nth = held[customer.owner_id] = held.get(customer.owner_id, -1) + 1
-            days_left = [rng.uniform(8, 26), -rng.uniform(5, 40), rng.uniform(36, 50)][nth % 3]
+            days_left = [rng.uniform(4, 16), -rng.uniform(15, 45), rng.uniform(36, 50)][nth % 3]
             _won(deal, rng, rules, signed=now - timedelta(days=365 - days_left))
             deals.append((customer, customer.primary_contact, deal, f"demo-opp-{number}"))
         # Tenders the director imported from a bidding site, waiting for a rep to take.
@@ -319,7 +320,7 @@ def _write_deals(deals: list[tuple], pool: LeadPool, *, now: datetime) -> list[O
                                     from_pool=pool, to_pool=pool, reason=h.reason,
                                     rule_id=h.rule_id, detail=h.detail, created_at=h.at)
                    for h in deal.hands]
-        followups += followup_rows(deal.notes, open_record=deal.status == "open",
+        followups += followup_rows(deal.notes, open_record=deal.status == "open", now=now,
                                    opportunity_id=opportunity.pk, customer_id=customer.pk)
     OpportunityStageChange.objects.bulk_create(changes, batch_size=2000)
     OpportunityEvent.objects.bulk_create(events, batch_size=2000)
@@ -340,7 +341,7 @@ def _customer_care(rng: random.Random, now: datetime) -> None:
     for customer in bought:
         since = max(customer.first_win, now - timedelta(days=150))
         notes = care(rng, owner=customer.owner_id, since=since, now=now)
-        rows += followup_rows(notes, open_record=True, customer_id=customer.pk)
+        rows += followup_rows(notes, open_record=True, now=now, customer_id=customer.pk)
         names[customer.pk], owners[customer.pk] = customer.name, customer.owner_id
         if notes:
             latest[customer.pk] = notes[-1]
