@@ -267,9 +267,9 @@ class Deals:
                 order.status = Order.Status.DRAFT
             elif order in waiting:
                 order.status, order.submit_now = Order.Status.DRAFT, True
-            elif (order.rank >= 12 and rng.random() < 0.07
+            elif (order.rank >= 12 and order.rank % 13 == 5
                   and not order.opportunity.external_id.startswith("demo-opp-")):
-                order.status = Order.Status.CANCELLED
+                order.status = Order.Status.CANCELLED  # the customer backed out
             else:
                 order.status = Order.Status.CONFIRMED
                 if limit is not None and order.total >= limit:
