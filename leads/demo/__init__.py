@@ -258,7 +258,8 @@ def _policy(pools: dict[str, LeadPool]) -> Policy:
                "sales": info("sales", everyone, claim_delay=(4, 120), interest=0.35),
                "dormant": info("dormant", everyone, claim_delay=(200, 900), interest=0.15)},
         routes=circulation.route_rules(pools["master"]),
-        reps=reps, marketing_id=users.get("marketing"))
+        reps=reps, marketing_id=users.get("marketing"),
+        caps=strategies.Caps(None, circulation.OVERALL_CAP, circulation.grade_caps()))
 
 
 # --- arrivals ----------------------------------------------------------------------------

@@ -134,6 +134,7 @@ class Policy:
     routes: list[routing.RouteRule]  # the master pool's active routing rules
     reps: dict[int, Rep]
     marketing_id: int
+    caps: strategies.Caps  # the overall and grade caps (each pool has its own cap)
 
 
 class World:
@@ -268,8 +269,9 @@ class World:
             for m in pool.members]
         item = strategies.Item(life.number, life.data["region"], life.data["product_category"],
                                life.data["grade"], frozenset(blocked))
-        outcome = strategies.assign([item], roster, strategy=pool.strategy,
-                                    caps=strategies.Caps(pool.owned_cap, 500, {}),
+        caps = strategies.Caps(pool.owned_cap, self.policy.caps.overall_cap,
+                               self.policy.caps.grade_caps)
+        outcome = strategies.assign([item], roster, strategy=pool.strategy, caps=caps,
                                     pool_region=pool.region)
         self.swrr[pool.id] = outcome.swrr
         if not outcome.decisions:
