@@ -28,7 +28,7 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ("code", "name", "series", "category", "list_price", "is_active")
+        fields = ("code", "name", "series", "category", "list_price", "unit_cost", "is_active")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,7 +41,8 @@ class ProductForm(forms.ModelForm):
 class ProductAdmin(ImportExportModelAdmin):
     form = ProductForm
     resource_classes = [ProductResource]
-    list_display = ("name", "code", "series", "category", "list_price", "is_active")
+    list_display = ("name", "code", "series", "category", "list_price", "unit_cost",
+                    "is_active")
     list_filter = ("is_active", "series", "category")
     search_fields = ("name", "code", "series")
 

@@ -18,6 +18,11 @@ class Product(models.Model):
     category = models.SlugField(_("category"), max_length=64, blank=True, db_index=False)
     list_price = models.DecimalField(_("list price"), max_digits=14, decimal_places=2,
                                      default=Decimal("0"))
+    unit_cost = models.DecimalField(
+        _("unit cost"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("What one unit costs the company to buy or deliver; gross margin is the "
+                    "price less this cost. Empty: not known."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -28,7 +28,7 @@ class ProductResource(resources.ModelResource):
     class Meta:
         model = Product
         import_id_fields = ("code",)
-        fields = ("code", "name", "series", "category", "list_price", "is_active")
+        fields = ("code", "name", "series", "category", "list_price", "unit_cost", "is_active")
         skip_unchanged = True
 
     def before_import_row(self, row, **kwargs):

@@ -9,11 +9,17 @@ class OpportunitiesConfig(AppConfig):
     verbose_name = _("Opportunities")
 
     def ready(self) -> None:
-        # Registers the departure handover step of customers, contacts and opportunities
-        # and the win_rate weight source of the rule engine.
+        # Registers the departure handover step of customers, contacts and opportunities,
+        # the win_rate weight source of the rule engine, and the demo's conversions of
+        # leads into customers and opportunities.
         from auditlog.registry import auditlog
 
+        from leads.demo import register_demo_conversions
+
         from . import models, services_customers, weights  # noqa: F401
+        from .demo import convert_demo_leads
+
+        register_demo_conversions(convert_demo_leads)
 
         auditlog.register(models.Customer, exclude_fields=["updated_at", "graded_at",
                                                            "signed_amount_12m", "grade"])

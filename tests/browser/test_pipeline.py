@@ -13,11 +13,11 @@ pytestmark = pytest.mark.browser
 def test_a_rep_converts_a_lead_into_customer_contact_and_opportunity(demo_site, page: Page,
                                                                     sign_in, shot):
     from leads.models import Lead, LeadPool
-    from opportunities.demo_pipeline import seed_pipeline
+    from opportunities.demo import seed_demo as seed_customers_and_deals
     from orgs.models import OrgUnit
     from tests.leads.conftest import make_lead, user
 
-    seed_pipeline(engine=False)
+    seed_customers_and_deals(engine=False)  # her long-standing customers among them
     pool = LeadPool.objects.create(code="t_east", name="测试华东池",
                                    org_unit=OrgUnit.objects.get(code="east"))
     lead = make_lead(pool, owner=user("rep_wangfang"), name="赵经理", company="苏州恒瑞精密机械",
