@@ -216,7 +216,8 @@ def _configure_engine(pools: dict[str, LeadPool]) -> None:
     for pool, name, name_en, kind, threshold, unit, warn, target in rules:
         RecycleRule.objects.get_or_create(
             pool=pool, name=name,
-            defaults={"name_en": name_en, "kind": kind, "threshold": threshold, "unit": unit, "warn_offsets": warn,
+            defaults={"name_en": name_en, "kind": kind, "threshold": threshold, "unit": unit,
+                      "warn_offsets": warn,
                       "target": target, "max_recycles": 3, "dormant_pool": dormant,
                       "exclude_starred": kind == RecycleRule.Kind.NO_FOLLOWUP})
 
