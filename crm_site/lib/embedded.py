@@ -125,14 +125,18 @@ def _die_with_parent(sig: int):
     """A ``preexec_fn``: the child gets ``sig`` when the process that started it dies, so
     a launcher killed outright leaves no server running (Linux; elsewhere nothing)."""
     parent = os.getpid()
+    if not sys.platform.startswith("linux"):
+        return None
+    # Loaded here, in the parent: the child may already run as the server's own account,
+    # which cannot read the Python installation (under /root when run as root).
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
 
     def preexec() -> None:
-        if sys.platform.startswith("linux"):
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
-            if os.getppid() != parent:  # the parent died before the line above
-                os.kill(os.getpid(), sig)
+        prctl(1, sig)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above
+            os.kill(os.getpid(), sig)
 
     return preexec
 

@@ -170,6 +170,15 @@ def test_sales_manager(page: Page, demo, sign_in, shot):
     expect(page.get_by_role("alert")).to_have_text("已转移 2 条线索。")
     shot(page, "walkthrough-manager-4-transferred")
 
+    # 5. Pool rules: the East pool his team works from, and nothing of the department's.
+    nav(page, "rules", menu="settings")
+    expect(page.locator('[data-pool="east_pool"]')).to_be_visible()
+    expect(page.locator('[data-pool="sales_pool"]')).to_have_count(0)
+    with page.expect_navigation():
+        page.locator('[data-pool="east_pool"] a.fw-semibold').click()
+    expect(page.get_by_test_id("members")).to_contain_text("王芳")
+    expect(page.get_by_test_id("recycle-rules")).to_contain_text("7 天无有效跟进")
+    shot(page, "walkthrough-manager-5-east-pool-rules")
 
 
 def test_director(page: Page, demo, sign_in, shot):
