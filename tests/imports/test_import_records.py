@@ -3,7 +3,6 @@ with the real Maven CRM sample imported as it is."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,23 +22,12 @@ from opportunities.models import (
     OpportunityStageChange,
 )
 from orgs.models import Employee, OrgUnit
+from tests.datasets import dataset
 
 pytestmark = pytest.mark.django_db
 
 
-def _datasets() -> Path | None:
-    """``shared/datasets`` next to the checkout (or ``$LEADPOOL_DATASETS``)."""
-    if os.environ.get("LEADPOOL_DATASETS"):
-        return Path(os.environ["LEADPOOL_DATASETS"])
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "datasets"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-DATASETS = _datasets()
-MAVEN = DATASETS / "maven_crm" if DATASETS else Path("/nonexistent")
+MAVEN = dataset("maven_crm")
 ORDER = [("products", "products.csv"), ("employees", "sales_teams.csv"),
          ("customers", "accounts.csv"), ("opportunities", "sales_pipeline.csv")]
 
@@ -57,7 +45,7 @@ def write(tmp_path, name: str, text: str) -> Path:
 
 
 @pytest.mark.skipif(not (MAVEN / "sales_pipeline.csv").exists(),
-                    reason="shared dataset not present")
+                    reason=MISSING)
 def test_the_maven_sample_imports_as_it_is_and_a_second_run_adds_nothing(demo_org, capsys):
     outputs = {kind: run(kind, MAVEN / name, capsys) for kind, name in ORDER}
     assert "rows: 7  accepted: 7  merged: 0" in outputs["products"]

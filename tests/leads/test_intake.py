@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,11 +13,11 @@ from django.core.management import call_command
 from leads.importer import detect_encoding, guess_mapping, read_table, run_import
 from leads.models import Lead, LeadEvent, LeadPool, Touchpoint
 from leads.models_intake import ChannelToken, ImportJob, ImportMapping
+from tests.datasets import MISSING, dataset
 
 pytestmark = pytest.mark.django_db
 
-LEADS_CSV = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "xeducation_leads" / (
-    "Leads.csv")
+LEADS_CSV = dataset("xeducation_leads", "Leads.csv")
 
 
 @pytest.fixture
@@ -129,7 +128,7 @@ def test_unreadable_files_get_a_clear_message():
         read_table(b"a,b\n", "x.pdf")
 
 
-@pytest.mark.skipif(not LEADS_CSV.exists(), reason="shared dataset not present")
+@pytest.mark.skipif(not LEADS_CSV.exists(), reason=MISSING)
 def test_xeducation_leads_csv_loads_as_it_is_with_a_saved_mapping(master, capsys):
     headers = read_table(LEADS_CSV.read_bytes(), "Leads.csv").headers
     mapping = {**guess_mapping(headers), "Prospect ID": "external_id"}
