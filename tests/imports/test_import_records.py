@@ -22,7 +22,7 @@ from opportunities.models import (
     OpportunityStageChange,
 )
 from orgs.models import Employee, OrgUnit
-from tests.datasets import dataset
+from tests.datasets import MISSING, dataset
 
 pytestmark = pytest.mark.django_db
 
