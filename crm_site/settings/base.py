@@ -157,6 +157,9 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+    # Charts of the reports and the QA workbench: echarts.min.js and i18n/langZH.js, langEN.js.
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+    ("vendor/echarts-i18n", BASE_DIR / "node_modules" / "echarts" / "i18n"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
