@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from crm_site.lib.access import entry_required
+from orgs.access import entry_required
 from orgs.rights import HOME_PAGES, DataScope, Entry
 from orgs.selectors import data_scope_for, employee_list, rights_for
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
 from crm_site.lib.admin import ViewerAwareAdminMixin
-from crm_site.lib.masking import can_unmask, mask_for
+from orgs.access import can_unmask, mask_for
 
 from .models import (
     ExtensionRequest,

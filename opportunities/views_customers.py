@@ -15,11 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
-from crm_site.lib.masking import can_unmask
 from leads.forms import dictionary_choices
 from leads.selectors import assignable_reps
+from orgs.access import can_unmask, entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 

@@ -18,7 +18,13 @@ class OrgsConfig(AppConfig):
         from auditlog.registry import auditlog
         from django.contrib.auth.signals import user_logged_in
 
+        from crm_site.lib.masking import set_unmask_policy
+
         from . import models, signals
+        from .access import can_unmask
+
+        # The pure masking helpers ask this app who sees contact data in clear.
+        set_unmask_policy(can_unmask)
 
         auditlog.register(models.Role)
         auditlog.register(models.OrgUnit, m2m_fields={"allowed_roles"})
