@@ -34,6 +34,7 @@ class RecordRules:
     visible: Callable[..., QuerySet]
     contact_clear: Callable[..., bool] | None = None
     may_act: Callable[..., bool] | None = None
+    own: Callable[..., bool] | None = None
 
 
 _RULES: dict[str, RecordRules] = {}
@@ -41,9 +42,13 @@ _RULES: dict[str, RecordRules] = {}
 
 def register_record_rules(label: str, *, visible: Callable[..., QuerySet],
                           contact_clear: Callable[..., bool] | None = None,
-                          may_act: Callable[..., bool] | None = None) -> None:
-    """Register the rules of the records of model ``label`` (``"app_label.Model"``)."""
-    _RULES[label] = RecordRules(visible=visible, contact_clear=contact_clear, may_act=may_act)
+                          may_act: Callable[..., bool] | None = None,
+                          own: Callable[..., bool] | None = None) -> None:
+    """Register the rules of the records of model ``label`` (``"app_label.Model"``);
+    ``own(user, record)`` says the record holds the viewer's own contact data (an
+    employee's own mobile), which they see without any unmask right."""
+    _RULES[label] = RecordRules(visible=visible, contact_clear=contact_clear, may_act=may_act,
+                                own=own)
 
 
 def registered(label: str) -> bool:
@@ -69,12 +74,14 @@ def may_unmask(user, record, scenario: str) -> bool:
     """Whether ``user`` sees ``record``'s contact data in clear in ``scenario``: the unmask
     right for the scenario, and then the record's own rule (the owner does, a pool that
     hides contact data until claimed hides them from everyone, ...); by default, whoever
-    may open the record."""
+    may open the record. Everyone sees their own contact data."""
+    rules = _RULES.get(record._meta.label) if record is not None else None
+    if rules is not None and rules.own is not None and rules.own(user, record):
+        return True
     if not can_unmask(user, scenario):
         return False
     if record is None:
         return True
-    rules = _RULES.get(record._meta.label)
     if rules is None:
         return False
     if rules.contact_clear is not None:
