@@ -243,10 +243,10 @@ def _candidates(planted: dict) -> list[tuple[str, dict]]:
                                     "pk": _ids("contracts.Contract")}),
         ("contracts/approvals/", {"pk": _ids("contracts.ApprovalRequest")}),
         ("contracts/", {"pk": _ids("contracts.Contract")}),
-        ("followups/<slug:subject>/", {"subject": ["lead"], "pk": lead_ids[:2]}),
+        ("followups/<slug:subject>/", {"subject": ["lead"], "pk": lead_ids[:3]}),
         ("customers/", {"pk": customers}),
         ("contacts/", {"pk": contacts}),
-        ("opportunities/convert/", {"lead_id": lead_ids[:2]}),
+        ("opportunities/convert/", {"lead_id": lead_ids[:3]}),
         ("opportunities/board/column/", {"stage": stages}),
         ("opportunities/", {"pk": opportunities}),
     ]
