@@ -81,12 +81,6 @@ def marketing_home(request):
     )
 
 
-@entry_required(Entry.QA_HOME)
-def qa_home(request):
-    rights = rights_for(request.user)
-    return render(request, "home/qa.html", {"rights": rights, "scope_label": _scope_label(rights)})
-
-
 @never_cache
 @require_GET
 def health(request):

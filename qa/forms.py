@@ -1,0 +1,48 @@
+"""Forms of the QA workbench: the score sheet, the appeal, the decision, the filters."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Inspection, QueueItem, ViolationType
+
+
+class QueueFilterForm(forms.Form):
+    plan = forms.IntegerField(required=False, min_value=1)
+    team = forms.IntegerField(required=False, min_value=1)
+    rep = forms.IntegerField(required=False, min_value=1)
+    category = forms.SlugField(required=False, max_length=64)
+    age = forms.IntegerField(required=False, min_value=0, max_value=3650)
+    status = forms.ChoiceField(required=False, choices=QueueItem.Status.choices)
+    cursor = forms.CharField(required=False, max_length=200)
+
+
+class ScoreSheetForm(forms.Form):
+    """One ``score_<item id>`` field per scorecard item, a verdict, violations, a comment."""
+
+    verdict = forms.ChoiceField(label=_("Verdict"), choices=Inspection.Verdict.choices)
+    violations = forms.ModelMultipleChoiceField(
+        label=_("Violations"), required=False,
+        queryset=ViolationType.objects.filter(is_active=True))
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"score_{item.pk}"] = forms.IntegerField(
+                label=item.display_label, min_value=0, max_value=item.max_score,
+                error_messages={"required": _("Score this item.")})
+
+    def scores(self) -> dict[int, int]:
+        return {item.pk: self.cleaned_data[f"score_{item.pk}"] for item in self.items}
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(label=_("Why the verdict is wrong"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("uphold", _("Uphold")), ("overturn", _("Overturn"))])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
