@@ -109,3 +109,12 @@ def test_the_rep_sees_the_result_and_appeals(queue, client_for):
     assert client_for("rep_lilei").get("/qa/results/").content.decode().count(
         'data-testid="result"') == 0
     assert client_for("qa_hemei").get("/qa/appeals/").status_code == 403
+
+
+def test_the_reps_workbench_shows_the_latest_results(queue, client_for):
+    rep = client_for("rep_wangfang")
+    assert 'data-testid="my-qa-result"' not in rep.get("/workbench/").content.decode()
+    client_for("qa_hemei").post(f"/qa/items/{queue.pk}/inspect/",
+                                _form(queue, accuracy=0))
+    page = rep.get("/workbench/").content.decode()
+    assert page.count('data-testid="my-qa-result"') == 1 and "text-bg-danger" in page
