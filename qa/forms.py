@@ -46,3 +46,15 @@ class AppealForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("uphold", _("Uphold")), ("overturn", _("Overturn"))])
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+
+
+class CalibrationForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    items = forms.IntegerField(label=_("Items"), min_value=1, max_value=50, initial=5)
+    tolerance = forms.IntegerField(label=_("Tolerance (points of %)"), min_value=0,
+                                   max_value=100, initial=10)
+    inspectors = forms.ModelMultipleChoiceField(label=_("Inspectors"), queryset=None)
+
+    def __init__(self, *args, inspectors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspectors"].queryset = inspectors

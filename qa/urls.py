@@ -10,4 +10,8 @@ urlpatterns = [
     path("results/<int:inspection_id>/appeal/", views.appeal, name="qa_appeal"),
     path("appeals/", views.appeals, name="qa_appeals"),
     path("appeals/<int:appeal_id>/decide/", views.appeal_decision, name="qa_appeal_decide"),
+    path("calibration/", views.calibrations, name="qa_calibrations"),
+    path("calibration/<int:session_id>/", views.calibration_detail, name="qa_calibration"),
+    path("calibration/<int:session_id>/items/<int:item_id>/", views.calibration_item,
+         name="qa_calibration_item"),
 ]

@@ -19,8 +19,14 @@ from crm_site.lib.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
-from . import selectors
-from .forms import AppealForm, DecisionForm, QueueFilterForm, ScoreSheetForm
+from . import calibration, selectors
+from .forms import (
+    AppealForm,
+    CalibrationForm,
+    DecisionForm,
+    QueueFilterForm,
+    ScoreSheetForm,
+)
 from .inspections import (
     QARefused,
     appeal_decide,
@@ -29,7 +35,7 @@ from .inspections import (
     is_qa_lead,
     version_items,
 )
-from .models import Appeal, ViolationType
+from .models import Appeal, CalibrationSession, ViolationType
 
 
 def _require(user, operation: str) -> None:
@@ -183,3 +189,87 @@ def appeal_decision(request, appeal_id: int):
     else:
         messages.success(request, _("Appeal decided."))
     return redirect("qa_appeals")
+
+
+# --- calibration -------------------------------------------------------------------------
+
+
+@entry_required(Entry.QA_HOME)
+def calibrations(request):
+    """Calibration sessions: a QA lead starts one; inspectors find theirs here."""
+    _require(request.user, Operation.INSPECT)
+    lead = is_qa_lead(request.user)
+    if request.method == "POST":
+        _require(request.user, Operation.QA_LEAD)
+        form = CalibrationForm(request.POST, inspectors=calibration.eligible_inspectors())
+        if form.is_valid():
+            try:
+                session = calibration.calibration_create(
+                    user=request.user, name=form.cleaned_data["name"],
+                    item_count=form.cleaned_data["items"],
+                    inspector_user_ids=[u.pk for u in form.cleaned_data["inspectors"]],
+                    tolerance=form.cleaned_data["tolerance"])
+            except QARefused as refused:
+                messages.error(request, refused.message)
+            else:
+                return redirect("qa_calibration", session.pk)
+        else:
+            messages.error(request, _("Name the session, pick 1 to 50 items and two "
+                                      "inspectors or more."))
+        return redirect("qa_calibrations")
+    sessions = CalibrationSession.objects.select_related("version__scorecard", "created_by")
+    if not lead:
+        sessions = sessions.filter(inspectors=request.user)
+    return render(request, "qa/calibrations.html", {
+        "sessions": sessions.order_by("-created_at", "-pk")[:50], "is_lead": lead,
+        "form": CalibrationForm(inspectors=calibration.eligible_inspectors()) if lead else None})
+
+
+def _session_for(user, session_id: int) -> CalibrationSession:
+    session = CalibrationSession.objects.select_related("version__scorecard").filter(
+        pk=session_id).first()
+    if session is None or not (is_qa_lead(user)
+                               or session.inspectors.filter(pk=user.pk).exists()):
+        raise Http404
+    return session
+
+
+@entry_required(Entry.QA_HOME)
+def calibration_detail(request, session_id: int):
+    _require(request.user, Operation.INSPECT)
+    session = _session_for(request.user, session_id)
+    return render(request, "qa/calibration.html",
+                  calibration.session_view(session=session, user=request.user))
+
+
+@entry_required(Entry.QA_HOME)
+def calibration_item(request, session_id: int, item_id: int):
+    """Score one calibration item blind (the official verdict and others' scores hidden)."""
+    _require(request.user, Operation.INSPECT)
+    session = _session_for(request.user, session_id)
+    context = selectors.item_context(user=request.user, item_id=item_id)
+    if context is None or not session.items.filter(pk=item_id).exists():
+        raise Http404
+    context.inspection, context.appeal = None, None
+    context.version, context.sections = session.version, selectors.current_sections(
+        session.version)
+    items = version_items(session.version)
+    form, error = ScoreSheetForm(items=items), None
+    if request.method == "POST":
+        form = ScoreSheetForm(request.POST, items=items)
+        if form.is_valid():
+            try:
+                calibration.calibration_score(
+                    session_id=session.pk, item_id=item_id, inspector=request.user,
+                    scores=form.scores(), verdict=form.cleaned_data["verdict"],
+                    comment=form.cleaned_data["comment"])
+            except QARefused as refused:
+                error = refused.message
+            else:
+                return redirect("qa_calibration", session.pk)
+        else:
+            error = _("Score every item and choose a verdict.")
+    return render(request, "qa/calibration_item.html", {
+        "session": session, "ctx": context, "sheet": form, "error": error,
+        "sheet_action": reverse("qa_calibration_item", args=[session.pk, item_id]),
+        "violation_types": []}, status=422 if error else 200)

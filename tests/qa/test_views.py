@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from qa.models import QueueItem, ScorecardItem
+from qa.models import Inspection, QueueItem, ScorecardItem
 from qa.sampling import queue_fill
 from qa.scanning import rescan_all
 from tests.qa.conftest import make_lead, write_followup, yesterday
@@ -118,3 +118,40 @@ def test_the_reps_workbench_shows_the_latest_results(queue, client_for):
                                 _form(queue, accuracy=0))
     page = rep.get("/workbench/").content.decode()
     assert page.count('data-testid="my-qa-result"') == 1 and "text-bg-danger" in page
+
+
+def test_calibration_is_blind_until_each_inspector_is_done(queue, client_for, demo_org):
+    from django.contrib.auth import get_user_model
+
+    from orgs.models import Employee, Membership
+    from qa.calibration import agreement, calibration_create, session_view
+    from tests.leads.conftest import user
+    hemei = user("qa_hemei")
+    # A second inspector: the demo's QA position given to a new colleague.
+    second = get_user_model().objects.create_user("qa_second", password="x-pass-123")
+    employee = Employee.objects.create(user=second, employee_no="QA2", name="质检二")
+    membership = Membership.objects.get(employee__user=hemei)
+    Membership.objects.create(employee=employee, org_unit=membership.org_unit,
+                              position=membership.position, is_primary=True)
+    lead = get_user_model().objects.create_superuser("lead", "l@example.com", "x-pass-123")
+    session = calibration_create(user=lead, name="第一次校准", item_count=2,
+                                 inspector_user_ids=[hemei.pk, second.pk], seed=1)
+    items = list(session.items.order_by("pk"))
+    client = client_for("qa_hemei")
+    for item in items:
+        client.post(f"/qa/calibration/{session.pk}/items/{item.pk}/", _form(item))
+    other = client_for("qa_second")
+    page = other.get(f"/qa/calibration/{session.pk}/").content.decode()
+    assert 'data-testid="agreement"' not in page and "100.0%" not in page
+    other.post(f"/qa/calibration/{session.pk}/items/{items[0].pk}/", _form(items[0]))
+    other.post(f"/qa/calibration/{session.pk}/items/{items[1].pk}/",
+               _form(items[1], greeting=0, needs=0))
+    view = session_view(session=session, user=second)
+    assert view["reveal"] and view["agreement"].compared == 2
+    assert view["agreement"].agreed == 1  # the second item's totals are 30 points apart
+    page = other.get(f"/qa/calibration/{session.pk}/").content.decode()
+    assert "50%" in page
+    # The official queue is untouched: calibration scores are not verdicts.
+    assert not Inspection.objects.filter(official=True).exists()
+    assert not QueueItem.objects.filter(pk__in=[i.pk for i in items], status="done").exists()
+    assert agreement({}, 10).rate is None
