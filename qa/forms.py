@@ -1,6 +1,9 @@
 """Forms of the QA workbench: the score sheet, the appeal, the decision, the filters."""
 
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Inspection, QueueItem, ViolationType
@@ -58,3 +61,20 @@ class CalibrationForm(forms.Form):
     def __init__(self, *args, inspectors=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["inspectors"].queryset = inspectors
+
+
+class ReportPeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False)
+    end = forms.DateField(label=_("To"), required=False)
+
+    def period(self):
+        """The chosen period (the last 30 days by default; a reversed one is put right)."""
+        today = timezone.localdate()
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=29)
+        if start > end:
+            start, end = end, start
+        if (end - start).days > 366:
+            start = end - timedelta(days=366)
+        return start, end

@@ -14,4 +14,5 @@ urlpatterns = [
     path("calibration/<int:session_id>/", views.calibration_detail, name="qa_calibration"),
     path("calibration/<int:session_id>/items/<int:item_id>/", views.calibration_item,
          name="qa_calibration_item"),
+    path("reports/", views.report, name="qa_reports"),
 ]

@@ -16,15 +16,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
+from crm_site.lib.exports import csv_response
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
-from . import calibration, selectors
+from . import calibration, reports, selectors
 from .forms import (
     AppealForm,
     CalibrationForm,
     DecisionForm,
     QueueFilterForm,
+    ReportPeriodForm,
     ScoreSheetForm,
 )
 from .inspections import (
@@ -273,3 +275,43 @@ def calibration_item(request, session_id: int, item_id: int):
         "session": session, "ctx": context, "sheet": form, "error": error,
         "sheet_action": reverse("qa_calibration_item", args=[session.pk, item_id]),
         "violation_types": []}, status=422 if error else 200)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@entry_required(Entry.QA_HOME)
+def report(request):
+    """QA reports for a period: tables, charts, CSV."""
+    form = ReportPeriodForm(request.GET or None)
+    start, end = form.period()
+    data = reports.qa_report(user=request.user, start=start, end=end)
+    export = request.GET.get("export", "")
+    if export in data["tables"] or export in ("hits", "appeals"):
+        if not rights_for(request.user).can(Operation.EXPORT) and not is_qa_lead(request.user):
+            raise PermissionDenied(_("Your roles do not allow exports."))
+        return _export(export, data, start, end)
+    charts = {
+        "rep": {"labels": [r.label for r in data["tables"]["rep"][1]],
+                "rate": [r.pass_rate for r in data["tables"]["rep"][1]],
+                "average": [r.average for r in data["tables"]["rep"][1]],
+                "rateName": str(_("Pass rate (%)")), "averageName": str(_("Average score"))},
+        "hits": [{"name": name, "value": count} for name, count in data["hits"]],
+        "locale": "EN" if (request.LANGUAGE_CODE or "").startswith("en") else "ZH",
+    }
+    return render(request, "qa/reports.html", {**data, "form": form, "start": start,
+                                               "end": end, "charts": charts})
+
+
+def _export(code: str, data: dict, start, end):
+    name = f"qa-{code}-{start:%Y%m%d}-{end:%Y%m%d}.csv"
+    if code == "hits":
+        return csv_response(name, [_("Category"), _("Hits")], data["hits"])
+    if code == "appeals":
+        return csv_response(name, [_("Outcome"), _("Appeals")],
+                            [(label, count) for _code, label, count in data["appeals"]])
+    label, rows = data["tables"][code]
+    return csv_response(name, [str(label), _("Inspections"), _("Passed"), _("Pass rate (%)"),
+                               _("Average score (%)")],
+                        ([r.label, r.inspections, r.passed, r.pass_rate, r.average]
+                         for r in rows))
