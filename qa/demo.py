@@ -4,15 +4,21 @@ sampling — so the demo inspector has a queue the morning after seeding."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from orgs.demo import DemoReport
 from orgs.models import DictionaryItem
 
+from .calibration import calibration_create, calibration_score
+from .inspections import compute_score, inspection_submit, version_items
 from .models import (
+    CalibrationSession,
+    Inspection,
     InspectionPlan,
     QueueItem,
     Scorecard,
@@ -71,6 +77,72 @@ def seed_scorecard() -> ScorecardVersion:
     return version
 
 
+def _demo_scores(items, rng: random.Random) -> tuple[dict[int, int], str]:
+    """Mostly full marks; some notes miss a step (coaching) or several (a non-critical
+    fail) — the demo's verdicts leave the engine's recycle clocks as they are."""
+    roll = rng.random()
+    scores = {item.pk: item.max_score for item in items}
+    if roll < 0.15:
+        for item in items:
+            if not item.critical:
+                scores[item.pk] = 0
+        return scores, Inspection.Verdict.FAIL
+    if roll < 0.35:
+        for item in items:
+            if not item.critical and rng.random() < 0.4:
+                scores[item.pk] = 1
+        return scores, Inspection.Verdict.COACHING
+    return scores, Inspection.Verdict.PASS
+
+
+def inspect_older_items(*, before) -> int:
+    """The inspector has worked through the queue of the nights before the last one."""
+    done = 0
+    for item in (QueueItem.objects.filter(status=QueueItem.Status.OPEN, day__lt=before,
+                                          assignee__isnull=False)
+                 .select_related("plan__scorecard", "assignee").order_by("pk")):
+        version = item.plan.scorecard.current_version()
+        items = version_items(version)
+        rng = random.Random(item.pk)
+        scores, verdict = _demo_scores(items, rng)
+        score = compute_score(items, scores)
+        if verdict == Inspection.Verdict.PASS and score.percent < version.pass_mark:
+            verdict = Inspection.Verdict.FAIL
+        if verdict == Inspection.Verdict.COACHING and score.percent < version.pass_mark:
+            verdict = Inspection.Verdict.FAIL
+        false_record = ViolationType.objects.filter(code="false_record").first()
+        violations = [false_record.pk] if false_record and verdict == "fail" else []
+        inspection_submit(item_id=item.pk, inspector=item.assignee, scores=scores,
+                          verdict=verdict, violation_ids=violations,
+                          comment="" if verdict == "pass" else "跟进记录不完整，请补充需求与下一步")
+        done += 1
+    return done
+
+
+def seed_calibration() -> None:
+    """One calibration session: the demo inspector and the administrator (who leads QA in
+    the demo) have scored two of three items; the inspector's third is left to do."""
+    admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    inspector = (QueueItem.objects.exclude(assignee=None).values_list("assignee", flat=True)
+                 .first())
+    if admin is None or inspector is None or CalibrationSession.objects.exists():
+        return
+    session = calibration_create(user=admin, name="本周校准", item_count=3,
+                                 inspector_user_ids=[admin.pk, inspector], seed=7)
+    items = version_items(session.version)
+    rng = random.Random(11)
+    inspector_user = get_user_model().objects.get(pk=inspector)
+    for number, queued in enumerate(session.items.order_by("pk")):
+        for who in (admin, inspector_user):
+            if who is inspector_user and number == 2:
+                continue
+            scores = {item.pk: item.max_score if rng.random() < 0.8 else 1 for item in items}
+            calibration_score(session_id=session.pk, item_id=queued.pk, inspector=who,
+                              scores=scores, verdict=Inspection.Verdict.PASS
+                              if compute_score(items, scores).percent >= 80
+                              else Inspection.Verdict.FAIL)
+
+
 def seed_demo() -> DemoReport:
     before = QueueItem.objects.count()
     with transaction.atomic():
@@ -89,7 +161,10 @@ def seed_demo() -> DemoReport:
     today = timezone.localdate()
     for back in range(DEMO_NIGHTS, 0, -1):
         queue_fill(day=today - timedelta(days=back))
+    inspect_older_items(before=today - timedelta(days=1))
+    seed_calibration()
     return DemoReport(
         {"queue items": QueueItem.objects.count(),
+         "inspections": Inspection.objects.filter(official=True).count(),
          "sensitive-word hits": SensitiveHit.objects.count()},
         added=QueueItem.objects.count() > before)
