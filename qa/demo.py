@@ -89,7 +89,7 @@ def _demo_scores(items, rng: random.Random) -> tuple[dict[int, int], str]:
         return scores, Inspection.Verdict.FAIL
     if roll < 0.35:
         for item in items:
-            if not item.critical and rng.random() < 0.4:
+            if not item.critical and rng.random() < 0.2:
                 scores[item.pk] = 1
         return scores, Inspection.Verdict.COACHING
     return scores, Inspection.Verdict.PASS

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Inspection, QueueItem, ViolationType
 
@@ -64,8 +65,8 @@ class CalibrationForm(forms.Form):
 
 
 class ReportPeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False)
-    end = forms.DateField(label=_("To"), required=False)
+    start = forms.DateField(label=pgettext_lazy("period", "From"), required=False)
+    end = forms.DateField(label=pgettext_lazy("period", "To"), required=False)
 
     def period(self):
         """The chosen period (the last 30 days by default; a reversed one is put right)."""

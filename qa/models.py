@@ -420,7 +420,7 @@ class Appeal(models.Model):
     """A rep disputes a failed inspection; a QA lead upholds or overturns it."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", _("Awaiting decision")
         UPHELD = "upheld", _("Upheld")
         OVERTURNED = "overturned", _("Overturned")
 

@@ -83,9 +83,11 @@ class RescanReport:
     skipped: bool = False  # another rescan held the lock
 
 
-def rescan_all(*, batch: int = RESCAN_BATCH) -> RescanReport:
-    """Rescan every follow-up with the current list, a primary-key range per short
-    transaction (old hits of the range replaced by the new ones).
+def rescan_all(*, batch: int = RESCAN_BATCH, first: int | None = None,
+               last: int | None = None) -> RescanReport:
+    """Rescan every follow-up (or those with ids from ``first`` to ``last``) with the
+    current list, a primary-key range per short transaction (old hits of the range
+    replaced by the new ones).
 
     Safe to start twice: a second rescan finds the advisory lock held and returns
     ``skipped``; the task then retries shortly, so a list changed during a rescan is
@@ -101,9 +103,10 @@ def rescan_all(*, batch: int = RESCAN_BATCH) -> RescanReport:
         bounds = FollowUp.objects.aggregate(first=Min("pk"), last=Max("pk"))
         if bounds["first"] is None:
             return report
+        low = max(bounds["first"], first or 0)
+        top = min(bounds["last"], last) if last is not None else bounds["last"]
         matcher = current_matcher()
-        low = bounds["first"]
-        while low <= bounds["last"]:
+        while low <= top:
             high = low + batch - 1
             rows = FollowUp.objects.filter(pk__gte=low, pk__lte=high).values_list(
                 "pk", "content").iterator(chunk_size=5000)
