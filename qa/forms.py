@@ -9,11 +9,14 @@ from django.utils.translation import pgettext_lazy
 
 from .models import Inspection, QueueItem, ViolationType
 
+MAX_ID = 2**63 - 1  # a larger number in a URL is no record (and no database error)
+
 
 class QueueFilterForm(forms.Form):
-    plan = forms.IntegerField(required=False, min_value=1)
-    team = forms.IntegerField(required=False, min_value=1)
-    rep = forms.IntegerField(required=False, min_value=1)
+    plan = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    team = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    rep = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    item = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     category = forms.SlugField(required=False, max_length=64)
     age = forms.IntegerField(required=False, min_value=0, max_value=3650)
     status = forms.ChoiceField(required=False, choices=QueueItem.Status.choices)

@@ -22,6 +22,7 @@ from orgs.selectors import rights_for
 
 from . import calibration, reports, selectors
 from .forms import (
+    MAX_ID,
     AppealForm,
     CalibrationForm,
     DecisionForm,
@@ -38,6 +39,12 @@ from .inspections import (
     version_items,
 )
 from .models import Appeal, CalibrationSession, ViolationType
+
+
+def _known(*ids: int) -> None:
+    """Ids from the URL beyond the database's range name no record: 404, not an error."""
+    if any(pk > MAX_ID for pk in ids):
+        raise Http404
 
 
 def _require(user, operation: str) -> None:
@@ -80,9 +87,8 @@ def workbench(request):
                           {"page": page, "filters": form.data})
         response["Vary"] = "HX-Request"
         return response
-    selected = request.GET.get("item")
-    item_id = int(selected) if selected and selected.isdigit() else (
-        page.rows[0].pk if page.rows else None)
+    selected = form.cleaned_data.get("item") if form.is_valid() else None
+    item_id = selected or (page.rows[0].pk if page.rows else None)
     context = selectors.item_context(user=request.user, item_id=item_id) if item_id else None
     sheet = None
     if context is not None and context.can_score:
@@ -100,6 +106,7 @@ def workbench(request):
 @entry_required(Entry.QA_HOME)
 def item_panel(request, item_id: int):
     """One item in context (the htmx swap when the inspector picks another item)."""
+    _known(item_id)
     _require(request.user, Operation.INSPECT)
     context = selectors.item_context(user=request.user, item_id=item_id)
     if context is None:
@@ -113,6 +120,7 @@ def item_panel(request, item_id: int):
 @entry_required(Entry.QA_HOME)
 def item_inspect(request, item_id: int):
     """Score the item; the answer is the next item of the queue (htmx) or a redirect."""
+    _known(item_id)
     _require(request.user, Operation.INSPECT)
     context = selectors.item_context(user=request.user, item_id=item_id)
     if context is None:
@@ -148,6 +156,7 @@ def results(request):
 @require_POST
 @entry_required(Entry.WORKBENCH, Entry.QA_HOME)
 def appeal(request, inspection_id: int):
+    _known(inspection_id)
     form = AppealForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why you appeal."))
@@ -177,6 +186,7 @@ def appeals(request):
 @require_POST
 @entry_required(Entry.QA_HOME)
 def appeal_decision(request, appeal_id: int):
+    _known(appeal_id)
     _require(request.user, Operation.QA_LEAD)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -238,6 +248,7 @@ def _session_for(user, session_id: int) -> CalibrationSession:
 
 @entry_required(Entry.QA_HOME)
 def calibration_detail(request, session_id: int):
+    _known(session_id)
     _require(request.user, Operation.INSPECT)
     session = _session_for(request.user, session_id)
     return render(request, "qa/calibration.html",
@@ -247,6 +258,7 @@ def calibration_detail(request, session_id: int):
 @entry_required(Entry.QA_HOME)
 def calibration_item(request, session_id: int, item_id: int):
     """Score one calibration item blind (the official verdict and others' scores hidden)."""
+    _known(session_id, item_id)
     _require(request.user, Operation.INSPECT)
     session = _session_for(request.user, session_id)
     context = selectors.item_context(user=request.user, item_id=item_id)

@@ -155,3 +155,12 @@ def test_calibration_is_blind_until_each_inspector_is_done(queue, client_for, de
     assert not Inspection.objects.filter(official=True).exists()
     assert not QueueItem.objects.filter(pk__in=[i.pk for i in items], status="done").exists()
     assert agreement({}, 10).rate is None
+
+
+def test_numbers_beyond_any_record_answer_404_not_an_error(queue, client_for):
+    client = client_for("qa_hemei")
+    huge = "9" * 25
+    assert client.get(f"/qa/items/{huge}/", HTTP_HX_REQUEST="true").status_code == 404
+    assert client.get(f"/qa/?item={huge}&plan={huge}").status_code == 200
+    assert client_for("rep_wangfang").post(f"/qa/results/{huge}/appeal/",
+                                           {"reason": "x"}).status_code == 404
