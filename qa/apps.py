@@ -13,6 +13,8 @@ class QaConfig(AppConfig):
     verbose_name = _("Quality inspection")
 
     def ready(self) -> None:
-        from . import hooks
+        # The notification kinds of verdicts and appeals are registered by ``inspections``
+        # at import: every process (web, worker) that may render them has them.
+        from . import hooks, inspections  # noqa: F401
 
         hooks.connect()

@@ -123,3 +123,23 @@ def test_two_fills_at_once_queue_each_followup_once(qa_setup, pool, wangfang, li
         totals = list(pool_.map(fill, range(2)))
     assert sorted(totals)[0] == 0
     assert QueueItem.objects.count() == sum(totals) == 12
+
+
+def test_a_weekly_plan_tops_up_the_same_weeks_share_day_by_day(qa_setup, pool, wangfang):
+    from datetime import timedelta
+
+    qa_setup.period = InspectionPlan.Period.WEEK
+    qa_setup.share_percent, qa_setup.min_per_rep = 10, 2
+    qa_setup.save()
+    monday = yesterday() - timedelta(days=yesterday().weekday() + 7)  # last week's
+    wednesday = monday + timedelta(days=2)
+    lead = make_lead(pool, owner=wangfang)
+    for _ in range(10):
+        write_followup(lead, wangfang, when=at(monday))
+    queue_fill(day=monday)
+    assert QueueItem.objects.count() == 2  # the weekly minimum, though 10 % is 1
+    for _ in range(30):
+        write_followup(lead, wangfang, when=at(wednesday))
+    queue_fill(day=wednesday)
+    assert QueueItem.objects.count() == 4  # 10 % of the week's 40
+    assert QueueItem.objects.filter(day=wednesday).count() == 2
