@@ -4,17 +4,17 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from leads.followup_hooks import register_followup_saved
-from orgs.models import DictionaryItem
+from orgs.models import Dictionary, DictionaryItem
 
 from .scanning import WORD_DICTIONARY, scan_followup
+from .tasks import rescan_words
 
 
 def _word_list_changed(sender, instance, **kwargs) -> None:
     """A sensitive word was added, changed or removed: rescan every follow-up after commit."""
-    if instance.dictionary.code != WORD_DICTIONARY:
+    # By id: when a whole dictionary is deleted its row may already be gone.
+    if not Dictionary.objects.filter(pk=instance.dictionary_id, code=WORD_DICTIONARY).exists():
         return
-    from .tasks import rescan_words
-
     transaction.on_commit(lambda: rescan_words.delay())
 
 
