@@ -13,7 +13,12 @@ class LeadsConfig(AppConfig):
         # sections of the team digest in WeCom, DingTalk and Feishu.
         from auditlog.registry import auditlog
 
+        from crm_site.lib.imports.registry import register_kind
+
         from . import digest, models, presets, services  # noqa: F401
+        from .imports.lead_kind import LEADS
+
+        register_kind(LEADS)
 
         # Rules and pool settings are audited: who changed what, when, before/after.
         auditlog.register(models.LeadPool, exclude_fields=["rr_last_user_id", "routed_until"])

@@ -16,10 +16,13 @@ class OpportunitiesConfig(AppConfig):
 
         from leads.demo import register_demo_conversions
 
-        from . import models, services_customers, weights  # noqa: F401
+        from . import importing, models, services_customers, weights  # noqa: F401
         from .demo import convert_demo_leads
 
         register_demo_conversions(convert_demo_leads)
+        # Customers, contacts and opportunities as import kinds; the customers and contacts
+        # a lead import collides with.
+        importing.register()
 
         auditlog.register(models.Customer, exclude_fields=["updated_at", "graded_at",
                                                            "signed_amount_12m", "grade"])

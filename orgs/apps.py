@@ -18,7 +18,12 @@ class OrgsConfig(AppConfig):
         from auditlog.registry import auditlog
         from django.contrib.auth.signals import user_logged_in
 
+        from crm_site.lib.imports.registry import register_kind
+
         from . import models, signals
+        from .importing import EMPLOYEES
+
+        register_kind(EMPLOYEES)
 
         auditlog.register(models.Role)
         auditlog.register(models.OrgUnit, m2m_fields={"allowed_roles"})
