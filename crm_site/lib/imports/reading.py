@@ -287,9 +287,13 @@ def _read_sheet(sheet) -> Table:
     if (sheet.max_row or 0) - 1 > most:
         raise ImportFileError(_rows_message(f"{sheet.max_row - 1:,}"))
     rows, rejects, headers = [], [], None
-    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=columns),
+    # Rows are padded to this width: the declared one, else the limit (then trimmed).
+    width = min(sheet.max_column or columns, columns)
+    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=width),
                                     start=1):
         cells = ["" if v is None else str(v).strip() for v in values]
+        while cells and not cells[-1]:
+            cells.pop()
         if headers is None:
             if not any(cells):
                 raise ImportFileError(_("The file has no header row."))
