@@ -19,12 +19,14 @@ from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
 from crm_site.lib.imports.columns import ATTRIBUTE, DEFAULT_EMPTY_MARKERS, IGNORE, empty_set
 from crm_site.lib.imports.reading import limit
+from crm_site.lib.masking import Scenario
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
 from . import tasks
 from .forms import dictionary_choices
 from .imports.lead_rows import TARGET_FIELDS, _row_to_lead, lead_matchers
+from .imports.runner import rejected_rows
 from .models import LeadPool
 from .models_intake import ImportJob, ImportMapping
 from .permissions import pools_for
@@ -187,11 +189,11 @@ def import_map(request, pk: int):
 @entry_required(Entry.POOL, Entry.MARKETING_HOME)
 def import_progress(request, pk: int):
     job = _own_job(request, pk)
-    headers = [h for h in job.headers if h]
-    # The filled cells of each rejected row in file order, so the user recognises the row.
-    rejected = [{"line": r.line, "reason": r.reason,
-                 "cells": [r.data[h] for h in headers if r.data.get(h)]}
-                for r in job.rejected_rows.all()[:100]] if job.finished else []
+    # The filled cells of each rejected row in file order, so the user recognises the
+    # row; contact values masked unless the importer may see them.
+    rejected = [{"line": line, "reason": reason, "cells": [c for c in cells if c]}
+                for line, reason, cells in rejected_rows(job, request.user, limit=100)
+                ] if job.finished else []
     template = "leads/import_progress.html"
     if request.htmx:
         template += "#status"
@@ -203,7 +205,7 @@ def import_progress(request, pk: int):
 @entry_required(Entry.POOL, Entry.MARKETING_HOME)
 def import_rejects_download(request, pk: int):
     job = _own_job(request, pk)
-    headers = [h for h in job.headers if h]
-    rows = ([r.line, r.reason, *[r.data.get(h, "") for h in headers]]
-            for r in job.rejected_rows.iterator(chunk_size=2000))
-    return csv_response(f"rejected-{job.pk}.csv", [_("Line"), _("Reason"), *headers], rows)
+    rows = ([line, reason, *cells] for line, reason, cells in rejected_rows(
+        job, request.user, scenario=Scenario.EXPORT))
+    return csv_response(f"rejected-{job.pk}.csv",
+                        [_("Line"), _("Reason"), *[h for h in job.headers if h]], rows)

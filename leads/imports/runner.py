@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from crm_site.lib.imports.columns import ATTRIBUTE
 from crm_site.lib.imports.reading import ImportFileError, read_table
 from crm_site.lib.imports.registry import ImportCounts, ImportOptions, NullJournal, get_kind
+from crm_site.lib.imports.report import masked_cells
+from crm_site.lib.masking import Scenario, can_unmask
 
 from ..models_intake import ImportBatch, ImportJob, ImportMapping, ImportRejectedRow
 
@@ -214,6 +216,19 @@ def run_job(job_id: int) -> dict:
     if kind.after:
         kind.after(options, counts)
     return {"job": job_id, "status": "done", "accepted": _totals(job_id)["accepted"]}
+
+
+def rejected_rows(job: ImportJob, viewer, *, scenario: str = Scenario.LIST,
+                  limit: int | None = None):
+    """``(line, reason, cells)`` of the job's rejected rows in line order, the cells in
+    header order with contact values masked unless ``viewer`` may unmask them in
+    ``scenario`` (the report page, or the CSV download as an export)."""
+    headers = [h for h in job.headers if h]
+    unmask = can_unmask(viewer, scenario)
+    rows = job.rejected_rows.order_by("line", "pk").values_list("line", "reason", "data")
+    rows = rows[:limit] if limit else rows.iterator(chunk_size=2000)
+    for line, reason, data in rows:
+        yield line, reason, masked_cells(data or {}, headers, job.mapping, unmask=unmask)
 
 
 def sweep(now=None) -> dict:
