@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import NamedTuple
 
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from crm_site.lib.imports.columns import (
     batches,
+    header_key,
     header_names,
     match_headers,
     plan,
@@ -45,6 +48,12 @@ TARGET_FIELDS = {
     "platform_user_id": Lead._meta.get_field("platform_user_id"),
     "grade": Lead._meta.get_field("grade"),
     "notes": Lead._meta.get_field("notes"),
+    # History from another CRM: where the lead came from, when it was first contacted or
+    # created, and how it ended (converted or invalid) — the job's channel, the import
+    # time and "in pool" when the file does not say.
+    "channel": Lead._meta.get_field("channel"),
+    "created_at": Lead._meta.get_field("created_at"),
+    "status": Lead._meta.get_field("status"),
 }
 # Per-row columns of a new lead, in table order; every other column takes a per-batch
 # constant.
@@ -70,10 +79,55 @@ _ALIASES = {
     "external_id": ["externalid", "外部id", "prospectid", "leadid", "id"],
     "notes": ["备注", "remark", "remarks", "comment"],
     "grade": ["等级", "客户等级"],
+    "channel": ["渠道", "来源渠道", "线索渠道"],
+    "created_at": ["createdat", "createdate", "createddate", "firstcontact",
+                   "firstcontacted", "创建时间", "创建日期", "首次接触", "首次联系时间"],
+    "status": ["outcome", "leadstatus", "结果", "线索状态"],
+}
+# What a historical outcome may be called (folded like headers), besides the statuses'
+# own labels in either language.
+_OUTCOMES = {
+    "in_pool": ["new", "open", "新", "待跟进"],
+    "converted": ["won", "closedwon", "customer", "已转化", "已成交", "成交", "转化"],
+    "invalid": ["junk", "disqualified", "unqualified", "lost", "closedlost", "无效",
+                "无效线索"],
 }
 # Lead fields that hold a dictionary code, and their dictionaries.
 DICTIONARY_FIELDS = {"region": "region", "product_category": "product_category",
-                     "industry": "industry", "grade": "customer_grade"}
+                     "industry": "industry", "grade": "customer_grade", "channel": "channel"}
+
+
+def outcome_names() -> dict[str, str]:
+    """Folded name → status code of the outcomes a lead file may give."""
+    names = {}
+    for code, aliases in _OUTCOMES.items():
+        for name in header_names(code, Lead.Status(code).label, aliases):
+            names[name] = code
+    return names
+
+
+_OUTCOME_NAMES: dict[str, str] = {}
+
+
+def _outcome(value: str) -> str | None:
+    if not _OUTCOME_NAMES:
+        _OUTCOME_NAMES.update(outcome_names())
+    return _OUTCOME_NAMES.get(header_key(value))
+
+
+def _moment(value: str) -> str | None:
+    """A date or date and time from a file, as an ISO timestamp in the install's zone;
+    ``None`` if it is not one or lies in the future."""
+    text = value.strip().replace("T", " ").replace("/", "-").replace(".", "-")
+    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(text[:19] if "%S" in pattern else text[:16]
+                                       if "%M" in pattern else text[:10], pattern)
+        except ValueError:
+            continue
+        aware = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        return None if aware > timezone.now() else aware.isoformat()
+    return None
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
@@ -135,6 +189,18 @@ def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[st
                 return (values, attributes,
                         matcher.refusal(capfirst(TARGET_FIELDS[target].verbose_name), value), "")
             values[target] = code
+    if values.get("created_at"):
+        moment = _moment(values["created_at"])
+        if moment is None:
+            return values, attributes, _("The created date is not a past date: %(value)s") % {
+                "value": values["created_at"]}, ""
+        values["created_at"] = moment
+    if values.get("status"):
+        outcome = _outcome(values["status"])
+        if outcome is None:
+            return values, attributes, _("The outcome is not one of new, converted or "
+                                         "invalid: %(value)s") % {"value": values["status"]}, ""
+        values["status"] = outcome
     if values.get("email") and not normalize_email(values["email"]):
         return values, attributes, _("The e-mail address is not valid."), ""
     mobile = normalize_phone(values.get("mobile", ""))
@@ -211,8 +277,8 @@ def _checked_batches(table: Table, plan, empty: set[str], name_template: str, ch
             row = _Row(line, values, attributes, mobile_key,
                        normalize_email(values.get("email", "")),
                        normalize_company(values.get("company", "")), [])
-            _add_keys(row.keys, row.mobile_key, row.email_key, channel,
-                      values.get("external_id", ""))
+            _add_keys(row.keys, row.mobile_key, row.email_key,
+                      values.get("channel") or channel, values.get("external_id", ""))
             first = next((seen[k] for k in row.keys if k in seen), None)
             if first is not None:
                 counts.skipped += 1

@@ -36,6 +36,9 @@ def _existing(candidates: list[_Row], channel: str) -> dict[str, _Hit]:
     emails = [row.email_key for row in candidates if row.email_key]
     externals = [row.values["external_id"] for row in candidates
                  if row.values.get("external_id")]
+    # A row's channel is the file's column, else the job's.
+    channels = [row.values.get("channel") or channel for row in candidates
+                if row.values.get("external_id")]
     if not (mobiles or emails or externals):
         return {}
     # One array per key instead of IN lists of 2,000 parameters (half the time, on both
@@ -49,12 +52,12 @@ def _existing(candidates: list[_Row], channel: str) -> dict[str, _Hit]:
             FROM {Lead._meta.db_table}
             WHERE (mobile_key = ANY(%s::text[]) AND NOT (mobile_key = ''))
                OR (email_key = ANY(%s::text[]) AND NOT (email_key = ''))
-               OR (channel = %s AND external_id = ANY(%s::text[])
+               OR ((channel, external_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
                    AND NOT (external_id = ''))
             ORDER BY id
             """,
-            [text_array_literal(mobiles), text_array_literal(emails), channel,
-             text_array_literal(externals)],
+            [text_array_literal(mobiles), text_array_literal(emails),
+             text_array_literal(channels), text_array_literal(externals)],
         )
         rows = cursor.fetchall()
     found: dict[str, _Hit] = {}
@@ -106,8 +109,8 @@ def _customer_keys(row: _Row) -> list[str]:
     return keys
 
 
-def _attach_new(attach: list[tuple[_Row, str, int, int]], *, pool, channel: str, actor_id,
-                now) -> None:
+def _attach_new(attach: list[tuple[_Row, str, int, int]], *, pool, ids: list[int],
+                actor_id, now) -> None:
     """Hand freshly inserted leads that belong to a known customer to its owner, linked to
     the customer, with an ASSIGNED event each (one UPDATE for the batch)."""
     from ..circulation import refresh_due
@@ -130,15 +133,15 @@ def _attach_new(attach: list[tuple[_Row, str, int, int]], *, pool, channel: str,
             SET owner_id = h.owner_id, customer_id = h.customer_id, status = 'assigned',
                 assigned_at = %s
             FROM hits h
-            WHERE l.pool_id = %s AND l.channel = %s AND l.created_at = %s
-              AND l.owner_id IS NULL
+            WHERE l.id = ANY(%s::bigint[]) AND l.owner_id IS NULL
+              AND l.status = 'in_pool'
               AND ((h.kind = 'm' AND l.mobile_key = h.key)
                    OR (h.kind = 'e' AND l.email_key = h.key)
                    OR (h.kind = 'c' AND l.company_key = h.key))
             RETURNING l.id, l.owner_id
             """,
             [text_array_literal(kinds), text_array_literal(keys), text_array_literal(owners),
-             text_array_literal(customers), now, pool.pk, channel, now],
+             text_array_literal(customers), now, text_array_literal([str(pk) for pk in ids])],
         )
         assigned = cursor.fetchall()
     LeadEvent.objects.bulk_create(
@@ -185,7 +188,8 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
                 new.append(row)
             elif hit is not None and policy == "pool" and not (
                     row.values.get("external_id") and hit.external_id ==
-                    row.values.get("external_id") and hit.channel == channel):
+                    row.values.get("external_id") and hit.channel == (
+                        row.values.get("channel") or channel)):
                 row.attributes["_possible_duplicates"] = [{"kind": "lead", "id": hit.pk}]
                 new.append(row.with_columns())
             elif hit is None:
@@ -197,10 +201,10 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
                 counts.rejects.append((row.line,
                                        _("Already in LeadPool (lead %(id)d): skipped.")
                                        % {"id": hit.pk}, {}))
-        if new:
-            _insert_new(new, pool=pool, channel=channel, actor_id=actor_id, now=now)
+        ids = _insert_new(new, pool=pool, channel=channel, actor_id=actor_id,
+                          now=now) if new else []
         if attach:
-            _attach_new(attach, pool=pool, channel=channel, actor_id=actor_id, now=now)
+            _attach_new(attach, pool=pool, ids=ids, actor_id=actor_id, now=now)
         merged = _merge(merges)
         if merged:
             Lead.objects.bulk_update(list(merged.values()),
@@ -242,56 +246,94 @@ def _merge(merges: list[tuple[_Row, int]]) -> dict[int, Lead]:
     return merged
 
 
-def _insert_new(rows: list[_Row], *, pool, channel: str, actor_id, now) -> None:
-    """Insert the new leads and their CREATED events in one statement.
+def _insert_new(rows: list[_Row], *, pool, channel: str, actor_id, now) -> list[int]:
+    """Insert the new leads and their CREATED events in one statement; returns their ids.
 
     ``bulk_create`` spent ~100 µs a row in Python preparing 30 field values one by one
     (``crm_bench``, 2 cores), twice the whole budget of a 20,000 rows/s import. Here each
     per-row column travels as one array (``unnest``), every other column is a constant,
     by default the model field's default (so a field added later is filled here as
-    well), and a data-modifying CTE writes the events from the ids the insert returns.
+    well), and data-modifying CTEs write the events from what the insert returns. A row's
+    channel, created time and status are the file's when it gives them (history from
+    another CRM: the events carry the lead's own date, and a converted or invalid lead
+    gets that outcome's event too), else the job's channel, now and "in pool".
     """
     lead_columns, lead_select, params = [], [], []
     # One array literal per column, from the values the checking thread prepared.
     arrays = [text_array_literal(column) for column in zip(*(row.columns for row in rows),
                                                        strict=True)]
+    column = {name: f"u.c{_ROW_ORDER.index(name) + 1}" for name in _ROW_ORDER}
+    defaults = {"channel": channel, "status": Lead.Status.IN_POOL.value}
     for model_field in _insertable(Lead):
+        name = model_field.name
         lead_columns.append(connection.ops.quote_name(model_field.column))
         # No casts to varchar(n): they truncate, while assigning text raises on a value
         # that is too long, as ``bulk_create`` did. Constants take the column's type.
-        if model_field.name in _ROW_COLUMNS:
-            number = _ROW_ORDER.index(model_field.name) + 1
+        if name == "created_at":
+            lead_select.append(f"COALESCE(NULLIF({column[name]}, '')::timestamptz, %s)")
+            params.append(now)
+        elif name == "converted_at":
+            lead_select.append(f"CASE WHEN {column['status']} = 'converted' THEN "
+                               f"COALESCE(NULLIF({column['created_at']}, '')::timestamptz, "
+                               f"%s) END")
+            params.append(now)
+        elif name in defaults:
+            lead_select.append(f"COALESCE(NULLIF({column[name]}, ''), %s)")
+            params.append(defaults[name])
+        elif name in _ROW_COLUMNS:
             json_cast = "::jsonb" if model_field.get_internal_type() == "JSONField" else ""
-            lead_select.append(f"u.c{number}{json_cast}")
+            lead_select.append(f"{column[name]}{json_cast}")
         else:
             lead_select.append("%s")
-            params.append(_constant(model_field, {"pool": pool.pk, "channel": channel,
-                                                  "created_by": actor_id,
-                                                  "created_at": now}))
+            params.append(_constant(model_field, {"pool": pool.pk, "created_by": actor_id}))
     params += arrays
-    event_columns, event_select = [], []
+    outcome_kind = (f"CASE new.status WHEN 'converted' THEN "
+                    f"'{LeadEvent.Kind.CONVERTED.value}' ELSE "
+                    f"'{LeadEvent.Kind.INVALIDATED.value}' END")
+    event_columns, created_select, outcome_select = [], [], []
     for model_field in _insertable(LeadEvent):
         event_columns.append(connection.ops.quote_name(model_field.column))
         if model_field.name == "lead":
-            event_select.append("new.id")
+            created_select.append("new.id")
+            outcome_select.append("new.id")
+        elif model_field.name in ("reason", "created_at"):
+            source = {"reason": "new.channel", "created_at": "new.created_at"}[model_field.name]
+            created_select.append(source)
+            outcome_select.append(source)
+        elif model_field.name == "kind":
+            created_select.append("%s")
+            params.append(LeadEvent.Kind.CREATED.value)
+            outcome_select.append(outcome_kind)
         else:
-            event_select.append("%s")
-            params.append(_constant(model_field, {
-                "kind": LeadEvent.Kind.CREATED.value, "actor": actor_id, "to_pool": pool.pk,
-                "reason": channel, "created_at": now}))
+            value = _constant(model_field, {"actor": actor_id, "to_pool": pool.pk})
+            created_select.append("%s")
+            outcome_select.append("%s")
+            params.append(value)
+    # The outcome events' constants follow the created events' in the statement.
+    params += [_constant(f, {"actor": actor_id, "to_pool": pool.pk})
+               for f in _insertable(LeadEvent)
+               if f.name not in ("lead", "reason", "created_at", "kind")]
     unnest = ", ".join(["%s::text[]"] * len(arrays))
     aliases = ", ".join(f"c{number}" for number in range(1, len(arrays) + 1))
+    events = LeadEvent._meta.db_table
     sql = f"""
         WITH new AS (
             INSERT INTO {Lead._meta.db_table} ({", ".join(lead_columns)})
             SELECT {", ".join(lead_select)} FROM unnest({unnest}) AS u({aliases})
-            RETURNING id
+            RETURNING id, channel, created_at, status
+        ), created AS (
+            INSERT INTO {events} ({", ".join(event_columns)})
+            SELECT {", ".join(created_select)} FROM new
+        ), outcome AS (
+            INSERT INTO {events} ({", ".join(event_columns)})
+            SELECT {", ".join(outcome_select)} FROM new
+            WHERE new.status IN ('converted', 'invalid')
         )
-        INSERT INTO {LeadEvent._meta.db_table} ({", ".join(event_columns)})
-        SELECT {", ".join(event_select)} FROM new
+        SELECT id FROM new
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _insertable(model) -> list:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from crm_site.lib.bulk import text_array_literal
 from crm_site.lib.imports.columns import compact
 from crm_site.lib.imports.registry import RowRejected
 from crm_site.lib.imports.values import coded, date_value, decimal_value, noon_of, within_limit
+from leads.models import Lead, LeadEvent
 from leads.normalize import normalize_company
 
 from ..models import Customer, Opportunity, OpportunityEvent, OpportunityStageChange
@@ -29,6 +32,8 @@ OPPORTUNITY_FIELDS: dict[str, list[str]] = {
     "expected_close": ["expectedclose", "预计成交"],
     "type": ["type", "类型"],
     "lost_reason": ["lostreason", "输单原因"],
+    # The external ID of the lead the deal came from (history from another CRM).
+    "lead": ["lead", "leadexternalid", "sourcelead", "线索编号", "线索外部id", "来源线索"],
 }
 
 OPPORTUNITY_DICTIONARIES = {"stage": "opportunity_stage", "lost_reason": "lost_reason"}
@@ -99,6 +104,7 @@ def opportunity_row(values, attributes, ctx) -> tuple[str, dict]:
         "expected": expected if expected else (closed_on if closed else None),
         "type": kind if kind in Opportunity.Type.values else Opportunity.Type.SOLUTION,
         "lost_reason": lost_reason if closed == Opportunity.Status.LOST else "",
+        "lead": values.get("lead", ""),
     })
 
 
@@ -120,11 +126,20 @@ def write_opportunities(rows, ctx, counts) -> None:
     customers = {c.name_key: c.pk for c in Customer.objects.filter(
         name_key__in={d["customer_key"] for _l, _k, d in rows if d["customer_key"]},
         merged_into__isnull=True).order_by("-pk")}
+    leads = set(Lead.objects.filter(external_id__in={d["lead"] for _l, _k, d in rows
+                                                     if d["lead"]}, external_id__gt="")
+                .values_list("external_id", flat=True))
     placeholder = None
     new = []
     for line, _key, data in rows:
         if data["external_id"] and data["external_id"] in externals:
             counts.merged += 1  # already imported: its stage history is the record's own
+            continue
+        if data["lead"] and data["lead"] not in leads:
+            counts.rejected += 1
+            counts.rejects.append((line, _("No lead with the external ID %(id)s; import "
+                                           "leads first.") % {"id": data["lead"]},
+                                   ctx.raw.get(line, {})))
             continue
         customer_id = customers.get(data["customer_key"])
         if data["customer"] and customer_id is None:
@@ -169,5 +184,34 @@ def write_opportunities(rows, ctx, counts) -> None:
                                        reason="file_import", created_at=opened))
     OpportunityStageChange.objects.bulk_create(changes)
     OpportunityEvent.objects.bulk_create(events)
+    _convert_leads([(data["lead"], opportunity) for data, opportunity in new if data["lead"]],
+                   ctx)
     counts.accepted += len(new)
+
+
+def _convert_leads(links: list[tuple[str, Opportunity]], ctx) -> None:
+    """Mark the leads the deals came from converted into them, at the deal's creation
+    (one UPDATE for the batch; a lead already linked to a deal keeps it)."""
+    if not links:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Lead._meta.db_table} AS l
+            SET opportunity_id = o.id, customer_id = o.customer_id, status = 'converted',
+                converted_at = o.created_at
+            FROM unnest(%s::text[], %s::bigint[]) AS link(external_id, opportunity_id)
+            JOIN {Opportunity._meta.db_table} o ON o.id = link.opportunity_id
+            WHERE l.external_id = link.external_id AND l.external_id <> ''
+              AND l.opportunity_id IS NULL
+            RETURNING l.id, l.pool_id, l.owner_id, o.created_at
+            """,
+            [text_array_literal([external for external, _o in links]),
+             text_array_literal([str(opportunity.pk) for _e, opportunity in links])])
+        converted = cursor.fetchall()
+    LeadEvent.objects.bulk_create(
+        LeadEvent(lead_id=pk, kind=LeadEvent.Kind.CONVERTED, actor_id=ctx.actor_id,
+                  from_pool_id=pool_id, to_pool_id=pool_id, from_owner_id=owner_id,
+                  to_owner_id=owner_id, reason="file_import", created_at=at)
+        for pk, pool_id, owner_id, at in converted)
 
