@@ -36,9 +36,11 @@ def _existing(candidates: list[_Row], channel: str) -> dict[str, _Hit]:
     emails = [row.email_key for row in candidates if row.email_key]
     externals = [row.values["external_id"] for row in candidates
                  if row.values.get("external_id")]
-    # A row's channel is the file's column, else the job's.
-    channels = [row.values.get("channel") or channel for row in candidates
-                if row.values.get("external_id")]
+    # A row's channel is the file's column, else the job's. Both lists go to the index
+    # (channel, external_id); a lead matching a channel and an ID of two different rows
+    # matches no row's key and is not a hit.
+    channels = sorted({row.values.get("channel") or channel for row in candidates
+                       if row.values.get("external_id")})
     if not (mobiles or emails or externals):
         return {}
     # One array per key instead of IN lists of 2,000 parameters (half the time, on both
@@ -52,7 +54,7 @@ def _existing(candidates: list[_Row], channel: str) -> dict[str, _Hit]:
             FROM {Lead._meta.db_table}
             WHERE (mobile_key = ANY(%s::text[]) AND NOT (mobile_key = ''))
                OR (email_key = ANY(%s::text[]) AND NOT (email_key = ''))
-               OR ((channel, external_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+               OR (channel = ANY(%s::text[]) AND external_id = ANY(%s::text[])
                    AND NOT (external_id = ''))
             ORDER BY id
             """,
