@@ -25,7 +25,7 @@ from orgs.selectors import rights_for
 
 from . import tasks
 from .forms import dictionary_choices
-from .imports.lead_rows import TARGET_FIELDS, _row_to_lead, lead_matchers
+from .imports.lead_rows import TARGET_FIELDS, lead_matchers, preview_row
 from .imports.runner import rejected_rows
 from .models import LeadPool
 from .models_intake import ImportJob, ImportMapping
@@ -106,7 +106,7 @@ def _preview(job: ImportJob, mapping: dict, name_template: str, empty: list[str]
     rows = []
     matchers = lead_matchers()
     for line, cells in job.preview:
-        values, attributes, problem = _row_to_lead(cells, job.headers, mapping,
+        values, attributes, problem = preview_row(cells, job.headers, mapping,
                                                    empty_set(empty), name_template, matchers)
         rows.append({"line": line, "values": values, "attributes": attributes,
                      "problem": problem})

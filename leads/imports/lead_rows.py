@@ -148,7 +148,7 @@ def lead_matchers() -> dict[str, DictionaryMatcher]:
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
-def _row_to_lead(cells: list[str], headers: list[str], mapping: dict, empty: set[str],
+def preview_row(cells: list[str], headers: list[str], mapping: dict, empty: set[str],
                  name_template: str, matchers: dict[str, DictionaryMatcher] | None = None,
                  ) -> tuple[dict, dict, str | None]:
     """One row's lead values, attribute bag and, if it cannot be imported, why."""
@@ -161,7 +161,7 @@ def _row_to_lead(cells: list[str], headers: list[str], mapping: dict, empty: set
 def _check_row(cells: list[str], plan: list[tuple[int, str, str]], empty: set[str],
                name_template: str, matchers: dict[str, DictionaryMatcher],
                ) -> tuple[dict, dict, str | None, str]:
-    """As ``_row_to_lead``, plus the mobile's duplicate key (computed here anyway).
+    """As ``preview_row``, plus the mobile's duplicate key (computed here anyway).
 
     Pure Python over preloaded ``matchers``: it runs in the read-ahead thread."""
     values, attributes = split_row(cells, plan, empty)

@@ -256,7 +256,9 @@ def sweep(now=None) -> dict:
         next_status = (ImportJob.Status.QUEUED if status == ImportJob.Status.RUNNING
                        else status)
         with transaction.atomic():
-            if still.update(status=next_status, lease_until=now + lease()):
+            # A cleared token: the old worker, should it still be alive, loses the job
+            # at its next batch (that batch rolls back).
+            if still.update(status=next_status, lease_token="", lease_until=now + lease()):
                 resumed += 1
                 tasks.import_file.delay_on_commit(job_id, language=language or None)
     return {"resumed": resumed, "failed": failed}

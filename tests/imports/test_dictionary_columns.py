@@ -61,12 +61,12 @@ def test_lead_import_stores_codes_and_rejects_unknown_values_by_line(master):
 
 
 def test_the_mapping_preview_shows_the_refusal_in_the_users_language(master):
-    from leads.imports.lead_rows import _row_to_lead
+    from leads.imports.lead_rows import preview_row
 
     table = read_table(LEADS.encode("utf-8"), "leads.csv")
     rows = dict(table.rows)
     with translation.override("zh-hans"):
-        _values, _attrs, problem = _row_to_lead(rows[5], table.headers,
+        _values, _attrs, problem = preview_row(rows[5], table.headers,
                                                 guess_mapping(table.headers), set(), "")
     assert "华西" in problem and "区域" in problem
 
