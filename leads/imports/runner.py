@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import F, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm_site.lib.imports.columns import ATTRIBUTE
@@ -99,7 +99,10 @@ def read_job(job_id: int) -> dict:
     job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.READING).first()
     if job is None:
         return {"job": job_id, "status": "not reading"}
-    ImportJob.objects.filter(pk=job_id).update(lease_until=timezone.now() + lease())
+    # Reading counts as an attempt too: a file that kills every worker reading it is
+    # failed by the sweep, not read forever.
+    ImportJob.objects.filter(pk=job_id).update(lease_until=timezone.now() + lease(),
+                                               attempts=F("attempts") + 1)
     try:
         table = _read(job)
         mapping = resolve_mapping(job.kind, table.headers, job.mapping_name)
@@ -113,7 +116,7 @@ def read_job(job_id: int) -> dict:
     waits = get_kind(job.kind).into_pool
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.READING).update(
         headers=table.headers, preview=table.preview(PREVIEW_ROWS), total_rows=table.total,
-        encoding=table.encoding, mapping=mapping, lease_until=None,
+        encoding=table.encoding, mapping=mapping, lease_until=None, attempts=0,
         status=ImportJob.Status.UPLOADED if waits else ImportJob.Status.QUEUED)
     if waits:
         return {"job": job_id, "status": "read"}
@@ -244,14 +247,15 @@ def sweep(now=None) -> dict:
     for job_id, status, attempts, language in stale.values_list(
             "pk", "status", "attempts", "language")[:100]:
         still = ImportJob.objects.filter(pk=job_id, status=status, lease_until__lt=now)
-        if status == ImportJob.Status.RUNNING and attempts >= MAX_ATTEMPTS:
+        if attempts >= MAX_ATTEMPTS:
             written = _totals(job_id)
-            failed += still.update(
-                status=ImportJob.Status.FAILED, lease_token="", finished_at=now,
-                error=_("The import stopped %(count)d times before the end; %(written)d "
-                        "rows were added and %(merged)d merged before it stopped.")
-                % {"count": attempts, "written": written["accepted"],
-                   "merged": written["merged"]}, **written)
+            with translation.override(language or None):  # the uploader's
+                error = _("The import stopped %(count)d times before the end; %(written)d "
+                          "rows were added and %(merged)d merged before it stopped.") % {
+                    "count": attempts, "written": written["accepted"],
+                    "merged": written["merged"]}
+            failed += still.update(status=ImportJob.Status.FAILED, lease_token="",
+                                   finished_at=now, error=error, **written)
             continue
         next_status = (ImportJob.Status.QUEUED if status == ImportJob.Status.RUNNING
                        else status)

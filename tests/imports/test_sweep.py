@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from crm_site.lib.imports.registry import ImportCounts
 from leads.imports.runner import MAX_ATTEMPTS, JobJournal, LeaseLost, sweep
@@ -48,8 +48,8 @@ def test_after_the_last_attempt_the_job_fails_saying_what_was_written(running):
     for number in (1, 2):
         ImportBatch.objects.create(job=running, number=number, first_line=2, rows=100,
                                    accepted=90, merged=4, rejected=6)
-    with translation.override("en"):
-        assert sweep() == {"resumed": 0, "failed": 1}
+    ImportJob.objects.filter(pk=running.pk).update(language="en")
+    assert sweep() == {"resumed": 0, "failed": 1}
     running.refresh_from_db()
     assert running.status == ImportJob.Status.FAILED
     assert (running.accepted, running.merged, running.processed_rows) == (180, 8, 200)
@@ -62,3 +62,11 @@ def test_a_worker_that_lost_its_job_cannot_record_another_batch(running):
     with pytest.raises(LeaseLost):
         journal.record(3, 200, 100, ImportCounts(accepted=100))
     assert not ImportBatch.objects.exists()
+
+
+def test_a_file_that_kills_every_worker_reading_it_is_failed(running):
+    ImportJob.objects.filter(pk=running.pk).update(status=ImportJob.Status.READING,
+                                                   attempts=MAX_ATTEMPTS, language="en")
+    assert sweep() == {"resumed": 0, "failed": 1}
+    running.refresh_from_db()
+    assert running.status == ImportJob.Status.FAILED and "0 rows were added" in running.error
