@@ -18,12 +18,15 @@ class OrgsConfig(AppConfig):
         from auditlog.registry import auditlog
         from django.contrib.auth.signals import user_logged_in
 
+        from crm_site.lib.imports.registry import register_kind
         from crm_site.lib.masking import set_unmask_policy
 
         from . import models, signals
         from .access import can_unmask, register_record_rules
+        from .importing import EMPLOYEES
         from .selectors import employee_list
 
+        register_kind(EMPLOYEES)
         # The pure masking helpers ask this app who sees contact data in clear; employees'
         # mobiles are seen by whoever may open the employee (the team directory).
         set_unmask_policy(can_unmask)
