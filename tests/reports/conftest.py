@@ -14,7 +14,7 @@ from django.utils import timezone
 from leads.models import FollowUp, Lead, LeadEvent, LeadPool
 from orgs.models import Employee, OrgUnit
 from orgs.rights import DataScope, Entry, Operation
-from tests.factories import EmployeeFactory, RoleFactory, add_member, make_unit, person_with_role
+from tests.factories import RoleFactory, make_unit, person_with_role
 
 _numbers = itertools.count(1)
 

@@ -156,7 +156,7 @@ def test_two_writes_of_the_same_day_at_once_leave_one_set_of_rows(org):
     def write():
         try:
             snapshot_write(day=D0)
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
