@@ -43,12 +43,12 @@ def org(db) -> Org:
     company = make_unit("co", name="公司", name_en="Company")
     team_a = make_unit("team-a", company, name="甲组", name_en="Team A")
     team_b = make_unit("team-b", company, name="乙组", name_en="Team B")
-    rep_role = RoleFactory(code="rep", entries=[Entry.WORKBENCH, Entry.LEADS],
+    rep_role = RoleFactory(code="rep", entries=[Entry.WORKBENCH, Entry.LEADS, Entry.REPORTS],
                            data_scope=DataScope.SELF)
-    manager_role = RoleFactory(code="mgr", entries=[Entry.MANAGER_HOME],
+    manager_role = RoleFactory(code="mgr", entries=[Entry.MANAGER_HOME, Entry.REPORTS],
                                operations=[Operation.TRANSFER, Operation.EXPORT],
                                data_scope=DataScope.UNIT_AND_BELOW)
-    director_role = RoleFactory(code="dir", entries=[Entry.MANAGER_HOME],
+    director_role = RoleFactory(code="dir", entries=[Entry.MANAGER_HOME, Entry.REPORTS],
                                 operations=[Operation.EXPORT], data_scope=DataScope.ALL)
     reps = {}
     for name, team in (("a1", team_a), ("a2", team_a), ("b1", team_b), ("b2", team_b)):
@@ -81,10 +81,9 @@ def lead_event(lead, kind, when, *, from_owner=None, to_owner=None, reason=""):
     LeadEvent.objects.create(lead=lead, kind=kind, from_owner=from_owner, to_owner=to_owner,
                              from_pool=lead.pool, to_pool=lead.pool, reason=reason,
                              created_at=when)
-    Lead.objects.filter(pk=lead.pk).update(
-        owner=to_owner if kind not in ("released", "recycled") else None,
-        status={"released": "in_pool", "recycled": "in_pool", "converted": "converted",
-                "invalidated": "invalid"}.get(kind, "assigned"))
+    status = {"converted": "converted", "invalidated": "invalid"}.get(
+        kind, "assigned" if to_owner is not None else "in_pool")
+    Lead.objects.filter(pk=lead.pk).update(owner=to_owner, status=status)
 
 
 def followup(lead, author, when, *, kind="call", outcome="connected", qualifies=True):
