@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 PERIODS = [("day", _("Day")), ("week", _("Week")), ("month", _("Month")),
            ("quarter", _("Quarter")), ("year", _("Year")), ("custom", _("Custom range"))]
@@ -44,9 +45,9 @@ class ReportFilterForm(forms.Form):
                                required=False)
     anchor = forms.DateField(label=_("Containing"), required=False,
                              widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.DateField(label=_("From"), required=False,
+    start = forms.DateField(label=pgettext_lazy("range", "From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False,
+    end = forms.DateField(label=pgettext_lazy("range", "To"), required=False,
                           widget=forms.DateInput(attrs={"type": "date"}))
     by = forms.ChoiceField(label=_("Breakdown"), choices=BREAKDOWN_CHOICES, required=False)
     mode = forms.ChoiceField(label=_("Mode"), choices=MODE_CHOICES, initial="static",

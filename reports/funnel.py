@@ -79,9 +79,7 @@ f AS (
     LEFT JOIN sub s ON s.lead_id = c.id
     LEFT JOIN opportunities_opportunity o ON o.id = c.opportunity_id
 )
-SELECT {key} AS key, count(*), count(*) FILTER (WHERE f.in_sub),
-       count(*) FILTER (WHERE f.owned), count(*) FILTER (WHERE f.converted),
-       count(*) FILTER (WHERE f.won), coalesce(sum(f.amount) FILTER (WHERE f.won), 0)
+SELECT {select}
 FROM f
 LEFT JOIN orgs_employee emp ON emp.user_id = f.rep_id
 LEFT JOIN LATERAL (
@@ -91,8 +89,15 @@ LEFT JOIN LATERAL (
     ORDER BY ts.started_on DESC LIMIT 1
 ) team ON true
 {where}
-GROUP BY 1 ORDER BY 1
+{tail}
 """
+
+_COUNTS = """{key} AS key, count(*), count(*) FILTER (WHERE f.in_sub),
+       count(*) FILTER (WHERE f.owned), count(*) FILTER (WHERE f.converted),
+       count(*) FILTER (WHERE f.won), coalesce(sum(f.amount) FILTER (WHERE f.won), 0)"""
+
+LEVELS = {"leads": "true", "sub_pool": "f.in_sub", "owned": "f.owned",
+          "opportunities": "f.converted", "won": "f.won"}
 
 FOUR = Decimal("0.0001")
 
@@ -140,21 +145,44 @@ def funnel_rows(*, scope: DataScopeFilter, start: date, end: date, mode: str = "
     group of ``by`` (or a single row), within the viewer's ``scope``."""
     if by not in _KEYS or mode not in MODES:
         raise ValueError(f"unknown breakdown or mode: {by!r}, {mode!r}")
+    params, where = _params(scope, start, end, mode, now)
+    sql = _SQL.format(select=_COUNTS.format(key=_KEYS[by]), where=where,
+                      tail="GROUP BY 1 ORDER BY 1")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [FunnelRow(key=key or "", leads=leads, sub_pool=sub, owned=owned,
+                          opportunities=opps, won=won, won_amount=amount)
+                for key, leads, sub, owned, opps, won, amount in cursor.fetchall()]
+
+
+def _params(scope, start, end, mode, now) -> tuple[dict, str]:
     period_start, _ = day_bounds(start)
     _, period_end = day_bounds(end)
     now = now or timezone.now()
     bound = period_end if mode == "static" else now
     params = {"start": period_start, "end": period_end, "bound": bound,
               "tz": timezone.get_current_timezone_name()}
-    where = ""
+    where = "WHERE true"
     if not scope.sees_all:
         params["users"] = list(scope.users().values_list("pk", flat=True))
         where = "WHERE f.rep_id = ANY(%(users)s)"
+    return params, where
+
+
+def funnel_lead_ids(*, scope: DataScopeFilter, start: date, end: date, mode: str = "static",
+                    by: str | None = None, group: str = "", level: str = "leads",
+                    limit: int = 200, now: datetime | None = None) -> list[int]:
+    """The leads one number of the funnel counts (drill-down): the group ``group`` of
+    ``by`` at ``level``, oldest first, at most ``limit``."""
+    if by not in _KEYS or mode not in MODES or level not in LEVELS:
+        raise ValueError(f"unknown breakdown, mode or level: {by!r}, {mode!r}, {level!r}")
+    params, where = _params(scope, start, end, mode, now)
+    params["group"], params["limit"] = group or "", limit
+    where += f" AND coalesce({_KEYS[by]}, '') = %(group)s AND {LEVELS[level]}"
+    sql = _SQL.format(select="f.id", where=where, tail="ORDER BY f.id LIMIT %(limit)s")
     with connection.cursor() as cursor:
-        cursor.execute(_SQL.format(key=_KEYS[by], where=where), params)
-        return [FunnelRow(key=key or "", leads=leads, sub_pool=sub, owned=owned,
-                          opportunities=opps, won=won, won_amount=amount)
-                for key, leads, sub, owned, opps, won, amount in cursor.fetchall()]
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def funnel_total(rows: list[FunnelRow]) -> FunnelRow:

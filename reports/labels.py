@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from contracts.models import Product
 from leads.models import LeadPool
 from orgs.models import DictionaryItem, Employee, OrgUnit
 
-_DICTIONARIES = {"channel": "channel", "region": "region", "product": "product_category"}
+_DICTIONARIES = {"channel": "channel", "region": "region", "product": "product_category",
+                 "followup_type": "followup_type"}
 
 
 def group_labels(by: str | None, keys) -> dict[str, str]:
@@ -25,6 +27,9 @@ def group_labels(by: str | None, keys) -> dict[str, str]:
     elif by == "team":
         for unit in OrgUnit.objects.filter(pk__in=[int(k) for k in keys]):
             labels[str(unit.pk)] = unit.display_name
+    elif by == "product_item":
+        for product in Product.objects.filter(pk__in=[int(k) for k in keys]):
+            labels[str(product.pk)] = product.name
     elif by == "pool":
         for pool in LeadPool.objects.filter(pk__in=[int(k) for k in keys]):
             labels[str(pool.pk)] = pool.display_name

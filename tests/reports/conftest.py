@@ -44,12 +44,13 @@ def org(db) -> Org:
     team_a = make_unit("team-a", company, name="甲组", name_en="Team A")
     team_b = make_unit("team-b", company, name="乙组", name_en="Team B")
     rep_role = RoleFactory(code="rep", entries=[Entry.WORKBENCH, Entry.LEADS, Entry.REPORTS],
-                           data_scope=DataScope.SELF)
+                           operations=[Operation.CLAIM], data_scope=DataScope.SELF)
     manager_role = RoleFactory(code="mgr", entries=[Entry.MANAGER_HOME, Entry.REPORTS],
-                               operations=[Operation.TRANSFER, Operation.EXPORT],
+                               operations=[Operation.TRANSFER, Operation.ASSIGN, Operation.EXPORT],
                                data_scope=DataScope.UNIT_AND_BELOW)
     director_role = RoleFactory(code="dir", entries=[Entry.MANAGER_HOME, Entry.REPORTS],
-                                operations=[Operation.EXPORT], data_scope=DataScope.ALL)
+                                operations=[Operation.ASSIGN, Operation.EXPORT],
+                                data_scope=DataScope.ALL)
     reps = {}
     for name, team in (("a1", team_a), ("a2", team_a), ("b1", team_b), ("b2", team_b)):
         reps[name] = person_with_role(team, rep_role, name=f"销售{name}", name_en=f"Rep {name}",
