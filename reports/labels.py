@@ -16,22 +16,24 @@ _DICTIONARIES = {"channel": "channel", "region": "region", "product": "product_c
 def group_labels(by: str | None, keys) -> dict[str, str]:
     """``key → label`` for the groups of a breakdown ``by``."""
     keys = [k for k in keys if k]
+    # Groups named by a number (people, teams, pools, products): anything else names none.
+    ids = [int(k) for k in map(str, keys) if k.isascii() and k.isdigit() and len(k) < 19]
     labels: dict[str, str] = {}
     if by in _DICTIONARIES:
         for item in DictionaryItem.objects.filter(dictionary__code=_DICTIONARIES[by],
                                                   code__in=keys):
             labels[item.code] = item.display_label
     elif by == "rep":
-        for employee in Employee.objects.filter(user_id__in=[int(k) for k in keys]):
+        for employee in Employee.objects.filter(user_id__in=ids):
             labels[str(employee.user_id)] = employee.display_name
     elif by == "team":
-        for unit in OrgUnit.objects.filter(pk__in=[int(k) for k in keys]):
+        for unit in OrgUnit.objects.filter(pk__in=ids):
             labels[str(unit.pk)] = unit.display_name
     elif by == "product_item":
-        for product in Product.objects.filter(pk__in=[int(k) for k in keys]):
+        for product in Product.objects.filter(pk__in=ids):
             labels[str(product.pk)] = product.name
     elif by == "pool":
-        for pool in LeadPool.objects.filter(pk__in=[int(k) for k in keys]):
+        for pool in LeadPool.objects.filter(pk__in=ids):
             labels[str(pool.pk)] = pool.display_name
     else:
         labels = {k: k for k in keys}

@@ -200,3 +200,12 @@ def test_xlsx_download_neutralises_formulas(history):
     assert not any(str(v).startswith("=") for row in values for v in row if v is not None)
     event = next(row for row in values if row[0].startswith("'="))
     assert event[1] == 1  # numbers stay numbers
+
+
+def test_nonsense_in_a_drill_down_link_answers_an_empty_list_not_an_error(history):
+    client = _client(history.director.user)
+    for group in ("abc", "1' OR '1'='1", "９", "²", "-1", "9" * 30):
+        response = client.get("/reports/funnel/leads/", {
+            "period": "month", "by": "rep", "level": "won", "group": group})
+        assert response.status_code == 200
+        assert "<tr data-lead=" not in response.content.decode()
