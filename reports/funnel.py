@@ -80,16 +80,18 @@ f AS (
     LEFT JOIN opportunities_opportunity o ON o.id = c.opportunity_id
 )
 SELECT {select}
-FROM f
-LEFT JOIN orgs_employee emp ON emp.user_id = f.rep_id
-LEFT JOIN LATERAL (
-    SELECT ts.org_unit_id FROM orgs_teamstint ts
-    WHERE ts.employee_id = emp.id AND ts.started_on <= f.attributed_on
-      AND (ts.ended_on IS NULL OR ts.ended_on > f.attributed_on)
-    ORDER BY ts.started_on DESC LIMIT 1
-) team ON true
+FROM f {joins}
 {where}
 {tail}
+"""
+
+# The rep's team on the day the lead was credited: a plain range join (an employee's stints
+# never overlap), hashed on the employee — only when grouping by team.
+_TEAM_JOIN = """
+LEFT JOIN orgs_employee emp ON emp.user_id = f.rep_id
+LEFT JOIN orgs_teamstint team ON team.employee_id = emp.id
+    AND team.started_on <= f.attributed_on
+    AND (team.ended_on IS NULL OR team.ended_on > f.attributed_on)
 """
 
 _COUNTS = """{key} AS key, count(*), count(*) FILTER (WHERE f.in_sub),
@@ -147,7 +149,7 @@ def funnel_rows(*, scope: DataScopeFilter, start: date, end: date, mode: str = "
         raise ValueError(f"unknown breakdown or mode: {by!r}, {mode!r}")
     params, where = _params(scope, start, end, mode, now)
     sql = _SQL.format(select=_COUNTS.format(key=_KEYS[by]), where=where,
-                      tail="GROUP BY 1 ORDER BY 1")
+                      joins=_TEAM_JOIN if by == "team" else "", tail="GROUP BY 1 ORDER BY 1")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [FunnelRow(key=key or "", leads=leads, sub_pool=sub, owned=owned,
@@ -179,7 +181,8 @@ def funnel_lead_ids(*, scope: DataScopeFilter, start: date, end: date, mode: str
     params, where = _params(scope, start, end, mode, now)
     params["group"], params["limit"] = group or "", limit
     where += f" AND coalesce({_KEYS[by]}, '') = %(group)s AND {LEVELS[level]}"
-    sql = _SQL.format(select="f.id", where=where, tail="ORDER BY f.id LIMIT %(limit)s")
+    sql = _SQL.format(select="f.id", where=where, joins=_TEAM_JOIN if by == "team" else "",
+                      tail="ORDER BY f.id LIMIT %(limit)s")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

@@ -42,14 +42,10 @@ SELECT {key} AS key,
        coalesce(sum(o.amount) FILTER (WHERE o.status = 'won' AND o.closed_at >= %(start)s), 0)
 FROM opportunities_opportunity o
 LEFT JOIN orgs_employee emp ON emp.user_id = o.owner_id
-LEFT JOIN LATERAL (
-    SELECT ts.org_unit_id FROM orgs_teamstint ts
-    WHERE ts.employee_id = emp.id
-      AND ts.started_on <= coalesce((o.closed_at AT TIME ZONE %(tz)s)::date, %(today)s)
-      AND (ts.ended_on IS NULL
-           OR ts.ended_on > coalesce((o.closed_at AT TIME ZONE %(tz)s)::date, %(today)s))
-    ORDER BY ts.started_on DESC LIMIT 1
-) team ON true
+LEFT JOIN orgs_teamstint team ON team.employee_id = emp.id
+    AND team.started_on <= coalesce((o.closed_at AT TIME ZONE %(tz)s)::date, %(today)s)
+    AND (team.ended_on IS NULL
+         OR team.ended_on > coalesce((o.closed_at AT TIME ZONE %(tz)s)::date, %(today)s))
 WHERE o.created_at < %(end)s AND (o.closed_at IS NULL OR o.closed_at >= %(start)s)
   AND (o.closed_at IS NULL OR o.closed_at < %(end)s OR o.status IN ('open', 'in_pool'))
   {scope}
