@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,4 +42,8 @@ class OrgsConfig(AppConfig):
         auditlog.register(models.Dictionary)
         auditlog.register(models.DictionaryItem)
         user_logged_in.connect(signals.remember_session, dispatch_uid="orgs.remember_session")
+        post_save.connect(signals.membership_changed, sender=models.Membership,
+                          dispatch_uid="orgs.team_history_save")
+        post_delete.connect(signals.membership_changed, sender=models.Membership,
+                            dispatch_uid="orgs.team_history_delete")
         post_migrate.connect(_seed_dictionaries, sender=self, dispatch_uid="orgs.dictionaries")

@@ -262,6 +262,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 3 * 3600},
     },
+    # Yesterday's daily snapshot, once every follow-up and order of the day is in.
+    "reports-snapshot-yesterday": {
+        "task": "reports.snapshot_yesterday",
+        "schedule": crontab(hour=1, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Customer grading (opportunities.services_customers.customers_grade): the least amount
