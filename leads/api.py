@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .circulation import schedule_arrivals
-from .collision import customer_collisions, keys_of
+from .collision import keys_of, record_collisions
 from .models import Lead, LeadEvent, Touchpoint
 from .models_intake import ChannelToken, CollisionPolicy, hash_token
 from .normalize import normalize_email, normalize_phone
@@ -142,9 +142,9 @@ def ingest(request):
             return JsonResponse({"status": "touchpoint", "lead_id": existing.pk}, status=200)
         if existing is not None:
             flagged.append({"kind": "lead", "id": existing.pk})
-        others = customer_collisions(keys_of(mobile=data.get("mobile", ""),
-                                             email=data.get("email", ""),
-                                             company=data.get("company", "")))
+        others = record_collisions(keys_of(mobile=data.get("mobile", ""),
+                                           email=data.get("email", ""),
+                                           company=data.get("company", "")))
         if others and policy == CollisionPolicy.REFUSE:
             return _error(409, "duplicate", _("This person or company is already a "
                                               "customer; the channel refuses duplicates."))

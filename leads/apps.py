@@ -13,7 +13,10 @@ class LeadsConfig(AppConfig):
         # sections of the team digest in WeCom, DingTalk and Feishu.
         from auditlog.registry import auditlog
 
-        from . import digest, models, presets, services  # noqa: F401
+        from . import digest, models, presets, selectors, services  # noqa: F401
+        from .subjects import LEADS, register_subject
+
+        register_subject(LEADS, visible=selectors.visible_leads)
 
         # Rules and pool settings are audited: who changed what, when, before/after.
         auditlog.register(models.LeadPool, exclude_fields=["rr_last_user_id", "routed_until"])

@@ -54,7 +54,7 @@ from orgs.rights import Operation
 
 from .engine import clock, routing, strategies
 from .models import LeadEvent, LeadPool, PoolMember, RecycleRule, RoutingRule
-from .subjects import LEADS, OPPORTUNITIES, SUBJECTS, Subject, subject_for_pool
+from .subjects import LEADS, Subject, get_subject, pool_subjects, subject_for_pool
 
 BATCH = 5000
 # Assignment takes bigger batches: each one re-reads, under the members' locks, every
@@ -719,7 +719,7 @@ def pause_and_resume(*, now: datetime | None = None) -> RunReport:
     report = RunReport()
     now = now or timezone.now()
     away = Employee.objects.filter(status=Employee.Status.ON_LEAVE).values("user_id")
-    for subject in SUBJECTS.values():
+    for subject in pool_subjects():
         model = subject.model
         report.paused += model.objects.filter(
             owner_id__in=away, clock_paused_at__isnull=True,
@@ -744,7 +744,7 @@ def warn_due(*, now: datetime | None = None, dry_run: bool = False) -> RunReport
     """Send owners the warnings that are due, and set each record's next warning."""
     report = RunReport(dry_run=dry_run)
     now = now or timezone.now()
-    for subject in SUBJECTS.values():
+    for subject in pool_subjects():
         while True:
             with transaction.atomic():
                 queryset = subject.model.objects.filter(
@@ -806,7 +806,7 @@ def sweep_due(*, kinds: Sequence[str], now: datetime | None = None, dry_run: boo
     """
     report = RunReport(dry_run=dry_run)
     now = now or timezone.now()
-    subjects = [subject_for_pool(pool)] if pool is not None else list(SUBJECTS.values())
+    subjects = [subject_for_pool(pool)] if pool is not None else pool_subjects()
     # The rules by id, not a join on their kind: a join loses the due-time order of the
     # index, and every batch would then sort all the due records (quadratic in a backlog).
     rule_ids = list(RecycleRule.objects.filter(kind__in=list(kinds)).values_list("pk",
@@ -1234,7 +1234,7 @@ def handle_arrivals(pool_id: int) -> RunReport:
 
 
 __all__ = [
-    "OPPORTUNITIES", "RunReport", "assign_pool", "clock_rules", "followup_qualifies",
+    "RunReport", "assign_pool", "clock_rules", "followup_qualifies",
     "handle_arrivals", "lead_route", "recycle_run", "refresh_due", "route_pool", "run_all",
     "schedule_arrivals", "simulate_next", "sweep_due", "tick", "warn_due",
 ]
@@ -1388,7 +1388,7 @@ def extension_decide(*, request_id: int, user, approve: bool, note: str = ""):
         request.decided_by, request.decided_at = user, timezone.now()
         request.decision_note = (note or "").strip()
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        subject = LEADS if request.lead_id else OPPORTUNITIES
+        subject = LEADS if request.lead_id else get_subject("opportunity")
         record_id = request.lead_id or request.opportunity_id
         record = subject.model.objects.select_for_update(of=("self",)).get(pk=record_id)
         if approve and record.owner_id == request.requested_by_id:

@@ -13,13 +13,15 @@ of a channel code follow the policy of that code's token, else their default):
   touchpoint instead of a twin; a known customer's or contact's owner gets the new lead,
   linked to that customer;
 * ``pool`` — it enters the pool as a new lead, marked with what it collided with.
+
+Customers and contacts belong to a higher app: it registers a collision source in its
+``AppConfig.ready`` (``register_collision_source``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from django.db.models import Q
 
 from .models import Lead
 from .models_intake import ChannelToken, CollisionPolicy
@@ -75,39 +77,28 @@ def find_collisions(*, mobile: str = "", email: str = "", company: str = "",
         for hit in duplicate_hits(mobile=mobile, email=email, company=company, limit=limit):
             found.append(Collision("lead", hit.lead.pk, hit.lead.name, hit.lead.owner_id,
                                    hit.matched_on, hit.lead.customer_id, hit.lead))
-    found += customer_collisions(keys, limit=limit)
+    found += record_collisions(keys, limit=limit)
     return found
 
 
-def customer_collisions(keys: dict[str, str], *, limit: int = 5) -> list[Collision]:
-    from opportunities.models import ContactMethod, Customer, CustomerContact
+# --- records of higher apps --------------------------------------------------------------
 
+CollisionSource = Callable[..., list[Collision]]
+_SOURCES: dict[str, CollisionSource] = {}
+
+
+def register_collision_source(name: str, source: CollisionSource) -> CollisionSource:
+    """Register ``source(keys, *, limit) -> list[Collision]``: the records of another app
+    (customers, contacts) that share a normalised key (``keys_of``) with a new lead."""
+    _SOURCES[name] = source
+    return source
+
+
+def record_collisions(keys: dict[str, str], *, limit: int = 5) -> list[Collision]:
+    """What every registered source finds for ``keys``, in registration order."""
     found: list[Collision] = []
-    method_q = Q(pk__in=[])
-    if keys.get("mobile"):
-        method_q |= Q(kind__in=[ContactMethod.Kind.MOBILE, ContactMethod.Kind.PHONE],
-                      value_key=keys["mobile"])
-    if keys.get("email"):
-        method_q |= Q(kind=ContactMethod.Kind.EMAIL, value_key=keys["email"])
-    if keys.get("mobile") or keys.get("email"):
-        methods = list(ContactMethod.objects.filter(method_q, contact__merged_into__isnull=True)
-                       .select_related("contact").order_by("pk")[:limit])
-        links = {}
-        for link in (CustomerContact.objects.filter(
-                contact_id__in=[m.contact_id for m in methods],
-                customer__merged_into__isnull=True)
-                .select_related("customer").order_by("-is_primary", "pk")):
-            links.setdefault(link.contact_id, link)
-        for method in methods:
-            link = links.get(method.contact_id)
-            matched = "email" if method.kind == ContactMethod.Kind.EMAIL else "mobile"
-            found.append(Collision("contact", method.contact_id, method.contact.name,
-                                   link.customer.owner_id if link else None, matched,
-                                   link.customer_id if link else None))
-    if keys.get("company"):
-        for customer in (Customer.objects.filter(name_key=keys["company"],
-                                                 merged_into__isnull=True)
-                         .order_by("pk")[:limit]):
-            found.append(Collision("customer", customer.pk, customer.name, customer.owner_id,
-                                   "company", customer.pk))
+    for source in list(_SOURCES.values()):
+        if len(found) >= limit:
+            break
+        found += source(keys, limit=limit)
     return found[:limit]

@@ -1,11 +1,10 @@
 """Scoped reads for follow-ups on any subject (lead, customer, opportunity) and the rep's
 follow-up agenda (overdue, due today, upcoming).
 
-A subject is reached only through the scoped selector of its kind: a lead as
-``leads.selectors.lead_get`` allows, a customer or opportunity when its owner is inside
-the viewer's data boundary (or, for an opportunity waiting in the opportunity pool, when
-the viewer reaches that pool). Anything else is a 404, the same as a record that does not
-exist.
+A subject is reached only through the scoped selector its app registered
+(``leads.subjects``): a lead as ``leads.selectors.lead_get`` allows, a customer or
+opportunity as its own pages allow. Anything else is a 404, the same as a record that does
+not exist.
 """
 
 from __future__ import annotations
@@ -13,104 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.apps import apps
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import CharField, F, QuerySet, Value
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orgs.selectors import data_scope_for
-
 from .models import FollowUp, Lead
-from .permissions import pools_for
-
-
-@dataclass(frozen=True)
-class FollowUpSubject:
-    """What follow-ups can be written on: which table, which link, which records are open."""
-
-    code: str
-    model_label: str
-    label: object  # lazy translation
-    url_name: str
-    open_statuses: tuple[str, ...] | None  # None: the kind has no status (customers)
-
-    @property
-    def model(self):
-        return apps.get_model(self.model_label)
-
-    def url(self, pk: int) -> str:
-        """The record's page; empty while no page of that kind is installed."""
-        try:
-            return reverse(self.url_name, args=[pk])
-        except NoReverseMatch:
-            return ""
-
-    def plans_q(self, pk: int) -> Q:
-        """The follow-ups written on this very record (its plans)."""
-        if self.code == "customer":
-            # A follow-up on one of the customer's opportunities also names the customer
-            # (for its timeline) but plans for the opportunity, not for the customer.
-            return Q(customer_id=pk, opportunity__isnull=True, lead__isnull=True)
-        return Q(**{f"{self.code}_id": pk})
-
-
-SUBJECTS: dict[str, FollowUpSubject] = {
-    "lead": FollowUpSubject("lead", "leads.Lead", _("Lead"), "lead_detail",
-                            tuple(Lead.OPEN_STATUSES)),
-    "customer": FollowUpSubject("customer", "opportunities.Customer", _("Customer"),
-                                "customer_detail", None),
-    "opportunity": FollowUpSubject("opportunity", "opportunities.Opportunity",
-                                   _("Opportunity"), "opportunity_detail", ("open",)),
-}
-
-
-def subject_of(record) -> FollowUpSubject:
-    label = record._meta.label
-    for subject in SUBJECTS.values():
-        if subject.model_label == label:
-            return subject
-    raise ValueError(f"follow-ups cannot be written on {label}")
+from .selectors import lead_get
+from .subjects import get_subject, subject_of
 
 
 def visible_subjects(user, code: str) -> QuerySet:
-    """Every record of kind ``code`` the user may open."""
-    if code == "lead":
-        from .selectors import visible_leads
-
-        return visible_leads(user)
-    subject = SUBJECTS.get(code)
+    """Every record of kind ``code`` the user may open (its registered rule)."""
+    subject = get_subject(code)
     if subject is None:
         raise Http404
-    # The same rule as the customer and opportunity pages, where those are installed.
-    try:
-        if code == "customer":
-            from opportunities.selectors_customers import visible_customers
-
-            return visible_customers(user)
-        from opportunities.selectors_pipeline import visible_opportunities
-
-        return visible_opportunities(user)
-    except ImportError:
-        pass
-    scope = data_scope_for(user)
-    queryset = subject.model.objects.all()
-    if code == "customer":
-        return queryset.filter(scope.owners_q("owner") | Q(owner__isnull=True,
-                                                           created_by_id=user.pk),
-                               merged_into__isnull=True)
-    return queryset.filter(
-        scope.owners_q("owner")
-        | Q(owner__isnull=True, status="in_pool", pool__in=pools_for(user))
-    )
+    return subject.visible(user)
 
 
 def subject_get(*, user, code: str, pk: int):
     """The record, if ``user`` may open it; 404 otherwise (as for a missing one)."""
     if code == "lead":
-        from .selectors import lead_get
-
         return lead_get(user=user, lead_id=pk)
     record = visible_subjects(user, code).filter(pk=pk).first()
     if record is None:
@@ -127,12 +49,9 @@ def subject_followups(record, *, limit: int = 100) -> list[FollowUp]:
 
 def can_write_followups(user, record) -> bool:
     """Only the owner of an open record writes its follow-ups."""
-    subject = subject_of(record)
     if record.owner_id != user.pk:
         return False
-    if subject.open_statuses is None:
-        return getattr(record, "merged_into_id", None) is None
-    return record.status in subject.open_statuses
+    return subject_of(record).is_open(record)
 
 
 # --- the rep's agenda ------------------------------------------------------------------------
@@ -150,8 +69,8 @@ class AgendaItem:
 
 def _owned_with_plans(user) -> list[QuerySet]:
     """Per kind, the open records ``user`` owns that have a next follow-up, as one shape."""
-    Customer = SUBJECTS["customer"].model
-    Opportunity = SUBJECTS["opportunity"].model
+    Customer = get_subject("customer").model
+    Opportunity = get_subject("opportunity").model
     fields = ("pk", "name", "next_followup_at", "kind_code")
     return [
         Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES,
@@ -179,8 +98,8 @@ def _bucket(user, *, after: datetime | None, before: datetime | None, limit: int
     first, *rest = parts
     rows = first.union(*rest, all=True).order_by(F("next_followup_at").asc())[:limit]
     return [
-        AgendaItem(subject=code, subject_label=str(SUBJECTS[code].label), pk=pk, name=name,
-                   due=due, url=SUBJECTS[code].url(pk))
+        AgendaItem(subject=code, subject_label=str(get_subject(code).label), pk=pk, name=name,
+                   due=due, url=get_subject(code).url(pk))
         for pk, name, due, code in rows
     ]
 

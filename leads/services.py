@@ -464,7 +464,7 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
     contact_data = {"mobile": data.get("mobile", ""), "email": data.get("email", ""),
                     "company": data.get("company", "")}
     hits = duplicate_hits(**contact_data)
-    others = collision.customer_collisions(collision.keys_of(**contact_data))
+    others = collision.record_collisions(collision.keys_of(**contact_data))
     policy = collision.policy_for(data.get("channel") or "manual", "manual")
     attach_to = None
     attributes = dict(attributes or {})

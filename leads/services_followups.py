@@ -26,9 +26,8 @@ from notifications.services import Message, notify_many
 
 from . import circulation
 from .models import FollowUp, Lead, LeadPool
-from .selectors_followups import SUBJECTS, FollowUpSubject
 from .services import LeadActionRefused, _check_dictionary
-from .subjects import LEADS, OPPORTUNITIES
+from .subjects import Subject, all_subjects, get_subject
 
 # One kind per subject, so that the sentence reads naturally in each language.
 REMINDER_KINDS = {
@@ -70,17 +69,11 @@ def _validate(*, kind: str, outcome: str, content: str, next_at, now) -> None:
         raise LeadActionRefused(_("The next follow-up must be in the future."), "invalid")
 
 
-def _locked(subject: FollowUpSubject, pk: int):
+def _locked(subject: Subject, pk: int):
     queryset = subject.model.objects.select_for_update(of=("self",)).filter(pk=pk)
-    if subject.code != "customer":
+    if subject.circulates:
         queryset = queryset.select_related("pool")
     return queryset.first()
-
-
-def _is_open(subject: FollowUpSubject, record) -> bool:
-    if subject.open_statuses is None:
-        return record.merged_into_id is None
-    return record.status in subject.open_statuses
 
 
 def followup_record(*, subject: str, record_id: int, user, kind: str, outcome: str,
@@ -92,14 +85,14 @@ def followup_record(*, subject: str, record_id: int, user, kind: str, outcome: s
     keeps its last and next follow-up times, and a follow-up that counts as contact moves
     the recycle clock of a lead or an opportunity.
     """
-    target = SUBJECTS.get(subject)
+    target = get_subject(subject)
     if target is None:
         raise LeadActionRefused(_("Follow-ups cannot be written here."), "invalid")
     now = timezone.now()
     _validate(kind=kind, outcome=outcome, content=content, next_at=next_at, now=now)
     with transaction.atomic():
         record = _locked(target, record_id)
-        if record is None or record.owner_id != user.pk or not _is_open(target, record):
+        if record is None or record.owner_id != user.pk or not target.is_open(record):
             raise LeadActionRefused(str(_NOT_OWNER[target.code]), "not_owner")
         now = timezone.now()  # after the lock: follow-ups of one record in lock order
         pool = getattr(record, "pool", None)
@@ -115,12 +108,11 @@ def followup_record(*, subject: str, record_id: int, user, kind: str, outcome: s
         changes = {"last_followup_at": now, "next_followup_at": next_at}
         if target.code == "lead":
             changes["status"] = Lead.Status.FOLLOWING
-        if qualifies and target.code != "customer":
+        if qualifies and target.circulates:
             changes["last_qualified_at"] = now
         target.model.objects.filter(pk=record.pk).update(**changes)
-        if qualifies and target.code != "customer":
-            circulation.refresh_due(LEADS if target.code == "lead" else OPPORTUNITIES,
-                                    ids=[record.pk], now=now)
+        if qualifies and target.circulates:
+            circulation.refresh_due(target, ids=[record.pk], now=now)
     return followup
 
 
@@ -147,8 +139,8 @@ def _take_sql() -> str:
     opportunity, a customer not merged away); a follow-up on an opportunity plans for the
     opportunity, one on a lead for the lead, otherwise for the customer.
     """
-    Opportunity = SUBJECTS["opportunity"].model
-    Customer = SUBJECTS["customer"].model
+    Opportunity = get_subject("opportunity").model
+    Customer = get_subject("customer").model
     table = FollowUp._meta.db_table
     return f"""
     WITH due AS (
@@ -186,7 +178,7 @@ class _UrlMaker:
     """Record URLs without a ``reverse`` per row (~20 µs each: 2 s of a 100,000 sweep)."""
 
     def __init__(self):
-        self.templates = {code: subject.url(999_999_999) for code, subject in SUBJECTS.items()}
+        self.templates = {subject.code: subject.url(999_999_999) for subject in all_subjects()}
 
     def __call__(self, code: str, pk: int) -> str:
         template = self.templates[code]

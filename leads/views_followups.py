@@ -21,6 +21,7 @@ from . import selectors_followups as selectors
 from .forms import FollowUpForm
 from .services import LeadActionRefused
 from .services_followups import followup_record
+from .subjects import get_subject, subject_of
 
 PANEL_TEMPLATE = "followups/panel.html"
 
@@ -29,7 +30,7 @@ def panel_context(request, record, *, form: FollowUpForm | None = None,
                   saved: bool = False, error: str = "") -> dict:
     """What the panel shows: the record's follow-ups, its open plan and, for its owner,
     the add form."""
-    subject = selectors.subject_of(record)
+    subject = subject_of(record)
     can_write = selectors.can_write_followups(request.user, record)
     auto_id = f"fu_{subject.code}_{record.pk}_%s"
     return {
@@ -47,7 +48,7 @@ def panel_context(request, record, *, form: FollowUpForm | None = None,
 
 @entry_required(*Entry.values)
 def followup_panel(request, subject: str, pk: int):
-    if subject not in selectors.SUBJECTS:
+    if get_subject(subject) is None:
         raise Http404
     record = selectors.subject_get(user=request.user, code=subject, pk=pk)
     if request.method != "POST":
@@ -68,7 +69,7 @@ def followup_panel(request, subject: str, pk: int):
         else:
             messages.error(request, error or " ".join(
                 " ".join(errors) for errors in form.errors.values()))
-        return redirect(selectors.SUBJECTS[subject].url(pk) or "workbench")
+        return redirect(get_subject(subject).url(pk) or "workbench")
     record = selectors.subject_get(user=request.user, code=subject, pk=pk)
     context = panel_context(request, record, form=None if saved else form, saved=saved,
                             error=error)

@@ -10,16 +10,29 @@ class OpportunitiesConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the departure handover step of customers, contacts and opportunities,
+        # the follow-up subjects (customers, opportunities) and the pool subject, the
+        # collision source of lead intake (customers and contacts),
         # the win_rate weight source of the rule engine, and the demo's conversions of
         # leads into customers and opportunities.
         from auditlog.registry import auditlog
 
+        from leads.collision import register_collision_source
         from leads.demo import register_demo_conversions
+        from leads.subjects import register_subject
 
         from . import models, services_customers, weights  # noqa: F401
+        from .collisions import customer_collisions
         from .demo import convert_demo_leads
+        from .selectors_customers import visible_customers
+        from .selectors_pipeline import visible_opportunities
+        from .subjects import CUSTOMERS, OPPORTUNITIES
 
         register_demo_conversions(convert_demo_leads)
+        # Follow-ups are written on customers and opportunities; opportunities circulate.
+        register_subject(CUSTOMERS, visible=visible_customers)
+        register_subject(OPPORTUNITIES, visible=visible_opportunities)
+        # A new lead collides with a known customer or contact (撞单).
+        register_collision_source("customers", customer_collisions)
 
         auditlog.register(models.Customer, exclude_fields=["updated_at", "graded_at",
                                                            "signed_amount_12m", "grade"])

@@ -22,7 +22,7 @@ from leads import circulation
 from leads.models import Lead, LeadEvent, LeadPool
 from leads.normalize import normalize_company, normalize_email, normalize_phone
 from leads.permissions import pools_for
-from leads.subjects import OPPORTUNITIES
+from opportunities.subjects import OPPORTUNITIES
 from orgs.dictionaries import item_label
 from orgs.selectors import data_scope_for
 

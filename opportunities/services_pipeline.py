@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from leads import circulation
 from leads.models import LeadPool
 from leads.permissions import pool_allows
-from leads.subjects import OPPORTUNITIES
+from opportunities.subjects import OPPORTUNITIES
 from orgs.models import Employee
 from orgs.selectors import data_scope_for
 

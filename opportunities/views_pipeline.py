@@ -26,7 +26,7 @@ from crm_site.lib.masking import can_unmask, mask
 from leads import circulation
 from leads import selectors as lead_selectors
 from leads.permissions import pool_allows
-from leads.subjects import OPPORTUNITIES
+from opportunities.subjects import OPPORTUNITIES
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 

@@ -27,7 +27,6 @@ from leads.demo import Conversion, followup_rows, overdue_reminders
 from leads.demo.texts import LONG_STANDING, person_name
 from leads.models import FollowUp, LeadPool, RecycleRule
 from leads.normalize import normalize_company, normalize_email, normalize_phone
-from leads.subjects import OPPORTUNITIES
 from orgs.demo import DemoReport, office_after
 from orgs.models import OrgUnit
 
@@ -42,6 +41,7 @@ from ..models import (
     OpportunityStageChange,
 )
 from ..services_customers import customers_grade
+from ..subjects import OPPORTUNITIES
 from .deals import Deal, DealRules, care, live, move_stage, new_deal, write_note
 
 SEED = 20261123

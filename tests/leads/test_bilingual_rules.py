@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from leads import circulation
 from leads.models import LeadPool, RecycleRule, RoutingRule
 from notifications.models import Notification
+from opportunities.subjects import OPPORTUNITIES
 from orgs.models import OrgUnit
 
 from .conftest import user
@@ -102,7 +103,7 @@ def test_an_opportunity_recycle_warning_names_the_opportunity_pool(demo_org):
     now = timezone.now()
     Opportunity.objects.filter(pk=stale.pk).update(assigned_at=now - timedelta(days=12),
                                                    last_qualified_at=now - timedelta(days=12))
-    circulation.refresh_due(circulation.OPPORTUNITIES, ids=[stale.pk], now=now)
+    circulation.refresh_due(OPPORTUNITIES, ids=[stale.pk], now=now)
     circulation.recycle_run(now=now + timedelta(minutes=1))
     note = Notification.objects.get(recipient=rep)
     with translation.override("en"):

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from leads import circulation
 from leads.models import LeadPool, PoolMember, RecycleRule
-from leads.subjects import OPPORTUNITIES
 from notifications.models import Notification
 from opportunities import services_pipeline
 from opportunities.models import Opportunity, OpportunityEvent
+from opportunities.subjects import OPPORTUNITIES
 
 from .conftest import make_opportunity, user
 
