@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from notifications.kinds import register as register_kind
 from notifications.services import Message, notify_many
+from opportunities.customers.grading import register_amount_source
 from orgs.handover import register_handover_step
 from orgs.models import Employee
 
@@ -698,13 +699,6 @@ def expiry_sweep(*, today: date | None = None) -> int:
 
 
 # --- customer grading and departure handover -----------------------------------------------
-
-try:
-    from opportunities.services_customers import register_amount_source
-except ImportError:  # the customers app predates amount sources
-    def register_amount_source(name):
-        return lambda fn: fn
-
 
 @register_amount_source("signed_orders")
 def signed_order_amounts() -> str:

@@ -54,7 +54,7 @@ def _refusal(request, exc) -> None:
 
 
 def _visible_customer(user, pk):
-    from opportunities.selectors_customers import visible_customers
+    from opportunities.customers.selectors import visible_customers
 
     customer = visible_customers(user).filter(pk=pk).first() if pk else None
     if customer is None:
@@ -116,7 +116,7 @@ def order_export(request):
 @entry_required(Entry.ORDERS)
 def order_new(request):
     """A new order for a won opportunity (``?opportunity=``) or a customer (``?customer=``)."""
-    from opportunities.selectors_pipeline import visible_opportunities
+    from opportunities.pipeline.selectors import visible_opportunities
 
     opportunity = None
     opp_id = request.GET.get("opportunity") or request.POST.get("opportunity")

@@ -369,7 +369,7 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
     batch_size = batch_size or BATCH_SIZE
     counts = ImportCounts(total=table.total)
     processed = 0
-    from .collision import policy_for
+    from .intake.collision import policy_for
 
     policy = policy_for(channel, "import")
     batches = _checked_batches(table, _plan(table.headers, mapping), empty, name_template,
@@ -559,7 +559,7 @@ def _attach_new(attach: list[tuple[_Row, str, int, int]], *, pool, channel: str,
                 now) -> None:
     """Hand freshly inserted leads that belong to a known customer to its owner, linked to
     the customer, with an ASSIGNED event each (one UPDATE for the batch)."""
-    from .circulation import refresh_due
+    from .pools.due import refresh_due
     from .subjects import LEADS
 
     kinds, keys, owners, customers = [], [], [], []
@@ -603,7 +603,7 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
     """Write one batch in one transaction; returns what became of its rows. Rows that are
     already leads are skipped or merged (the job's choice; under the ``pool`` policy they
     enter the pool flagged); rows that are already customers or contacts follow the
-    channel's collision policy (``leads.collision``)."""
+    channel's collision policy (``leads.intake.collision``)."""
     counts = ImportCounts()
     if not candidates:
         return counts

@@ -25,13 +25,12 @@ from orgs.models import DictionaryItem, Employee, Membership
 from orgs.rights import Operation
 from orgs.selectors import data_scope_for, rights_for
 
-from . import circulation
 from .models import FollowUp, Lead, LeadEvent, LeadPool, PoolLeadOpen
 from .normalize import normalize_company, normalize_email, normalize_phone
 from .permissions import pool_allows
+from .pools.config import OVERALL_CAP, grade_caps, schedule_arrivals
+from .pools.due import refresh_due, returned_values
 from .subjects import LEADS
-
-OVERALL_CAP = circulation.OVERALL_CAP
 
 
 class LeadActionRefused(Exception):
@@ -131,7 +130,7 @@ def _check_caps(user_id: int, pool: LeadPool, *, adding: int, claiming: bool, wh
         )
     adding_by_grade = Counter(g for g in grades if g)
     if adding_by_grade:
-        caps = circulation.grade_caps()
+        caps = grade_caps()
         capped = {g: n for g, n in adding_by_grade.items() if g in caps}
         if capped:
             held = dict(Lead.objects.filter(owner_id=user_id, status__in=Lead.OPEN_STATUSES,
@@ -154,7 +153,7 @@ _FRESH_CLOCK = {"recycle_grace": timedelta(0), "clock_paused_at": None}
 
 def _start_clocks(lead_ids) -> None:
     """Set the recycle due time of leads that just got an owner (same transaction)."""
-    circulation.refresh_due(LEADS, ids=list(lead_ids))
+    refresh_due(LEADS, ids=list(lead_ids))
 
 
 def _check_cooldown(user_id: int, lead: Lead) -> None:
@@ -254,13 +253,13 @@ def lead_release(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
         if lead is None or lead.owner_id != user.pk or not lead.is_open:
             raise LeadActionRefused(_("Only the owner can release this lead."), "not_owner")
         now = timezone.now()
-        Lead.objects.filter(pk=lead.pk).update(**circulation.returned_values(LEADS, now))
+        Lead.objects.filter(pk=lead.pk).update(**returned_values(LEADS, now))
         LeadEvent.objects.create(
             lead=lead, kind=LeadEvent.Kind.RELEASED, actor=user, from_owner=user,
             from_pool=lead.pool, to_pool=lead.pool, reason=reason, note=note, created_at=now,
         )
         pool_id = lead.pool_id
-        transaction.on_commit(lambda: circulation.schedule_arrivals([pool_id]))
+        transaction.on_commit(lambda: schedule_arrivals([pool_id]))
     lead.refresh_from_db()
     return lead
 
@@ -389,7 +388,7 @@ def lead_star(*, lead_id: int, user, starred: bool) -> Lead:
         updated = Lead.objects.filter(pk=lead_id, owner=user).update(is_starred=starred)
         if not updated:
             raise LeadActionRefused(_("Only the owner can star this lead."), "not_owner")
-        circulation.refresh_due(LEADS, ids=[lead_id])
+        refresh_due(LEADS, ids=[lead_id])
     return Lead.objects.get(pk=lead_id)
 
 
@@ -399,7 +398,7 @@ def followup_add(*, lead_id: int, user, kind: str, outcome: str, content: str,
 
     The same write as on customers and opportunities (``services_followups``).
     """
-    from .services_followups import followup_record
+    from .followups.services import followup_record
 
     return followup_record(subject="lead", record_id=lead_id, user=user, kind=kind,
                            outcome=outcome, content=content, next_at=next_at)
@@ -459,7 +458,7 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
         raise LeadActionRefused(_("A lead needs a name."), "invalid")
     if not any((data.get(f) or "").strip() for f in ("mobile", "phone", "email", "wechat")):
         raise LeadActionRefused(_("Give at least one way to reach the lead."), "invalid")
-    from . import collision
+    from .intake import collision
 
     contact_data = {"mobile": data.get("mobile", ""), "email": data.get("email", ""),
                     "company": data.get("company", "")}
@@ -506,7 +505,7 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
         if owner_id:
             _start_clocks([lead.pk])
         else:
-            transaction.on_commit(lambda: circulation.schedule_arrivals([pool.pk]))
+            transaction.on_commit(lambda: schedule_arrivals([pool.pk]))
     return lead
 
 
@@ -576,10 +575,10 @@ def leads_handover(*, employee, successor, actor) -> int:
         kind, to_owner, reason = LeadEvent.Kind.TRANSFERRED, successor.user_id, "departure"
         _start_clocks(ids)
     else:
-        Lead.objects.filter(pk__in=ids).update(**circulation.returned_values(LEADS, now))
+        Lead.objects.filter(pk__in=ids).update(**returned_values(LEADS, now))
         kind, to_owner, reason = LeadEvent.Kind.RELEASED, None, "departure"
         pool_ids = {pool_id for _pk, pool_id in open_leads}
-        transaction.on_commit(lambda: circulation.schedule_arrivals(pool_ids))
+        transaction.on_commit(lambda: schedule_arrivals(pool_ids))
     LeadEvent.objects.bulk_create(
         LeadEvent(lead_id=pk, kind=kind, actor_id=actor_id, from_owner_id=employee.user_id,
                   to_owner_id=to_owner, from_pool_id=pool_id, to_pool_id=pool_id,

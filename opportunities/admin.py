@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_site.lib.admin import ViewerAwareAdminMixin
 from crm_site.lib.masking import can_unmask, mask_for
 
+from .customers.selectors import METHOD_MASK
 from .models import (
     Contact,
     ContactMethod,
@@ -16,7 +17,6 @@ from .models import (
     OpportunityEvent,
     OpportunityStageChange,
 )
-from .selectors_customers import METHOD_MASK
 
 
 class CustomerContactInline(admin.TabularInline):
@@ -80,7 +80,7 @@ class ContactAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
     inlines = [ContactMethodInline]
 
     def save_formset(self, request, form, formset, change):
-        from .services_customers import method_key
+        from .customers.services import method_key
 
         for method in formset.save(commit=False):
             method.value_key = method_key(method.kind, method.value)

@@ -16,15 +16,16 @@ class OpportunitiesConfig(AppConfig):
         # leads into customers and opportunities.
         from auditlog.registry import auditlog
 
-        from leads.collision import register_collision_source
         from leads.demo import register_demo_conversions
+        from leads.intake.collision import register_collision_source
         from leads.subjects import register_subject
 
-        from . import models, services_customers, weights  # noqa: F401
-        from .collisions import customer_collisions
+        from . import models, weights  # noqa: F401
+        from .customers import services as services_customers  # noqa: F401
+        from .customers.collisions import customer_collisions
+        from .customers.selectors import visible_customers
         from .demo import convert_demo_leads
-        from .selectors_customers import visible_customers
-        from .selectors_pipeline import visible_opportunities
+        from .pipeline.selectors import visible_opportunities
         from .subjects import CUSTOMERS, OPPORTUNITIES
 
         register_demo_conversions(convert_demo_leads)

@@ -209,7 +209,7 @@ def test_renewal_sweep_plans_a_follow_up_once_and_expiry_flips(
 
 
 def test_grading_counts_signed_orders(won, settings):
-    from opportunities.services_customers import customers_grade
+    from opportunities.customers.grading import customers_grade
 
     wangfang = user("rep_wangfang")
     order = make_order(wangfang, won.customer, (1, "150000", 0))

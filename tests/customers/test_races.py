@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from leads.models import FollowUp
-from opportunities import services_customers as services
+from opportunities.customers import services
 from opportunities.models import Customer
 from tests.customers.conftest import make_customer
 from tests.leads.test_concurrency import _run_in_threads

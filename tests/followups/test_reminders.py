@@ -11,8 +11,8 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from leads import services
+from leads.followups.services import followup_record, reminder_sweep
 from leads.models import FollowUp
-from leads.services_followups import followup_record, reminder_sweep
 from notifications.models import Notification
 from tests.followups.conftest import make_customer, make_lead, make_opportunity
 from tests.leads.conftest import user

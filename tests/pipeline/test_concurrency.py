@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from opportunities import services_pipeline
 from opportunities.models import Opportunity, OpportunityStageChange
+from opportunities.pipeline import services as services_pipeline
 
 from .conftest import make_opportunity, user
 

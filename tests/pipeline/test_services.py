@@ -10,7 +10,6 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, LeadPool
-from opportunities import services_conversion, services_pipeline
 from opportunities.models import (
     Contact,
     ContactMethod,
@@ -19,6 +18,8 @@ from opportunities.models import (
     OpportunityEvent,
     OpportunityStageChange,
 )
+from opportunities.pipeline import conversion as services_conversion
+from opportunities.pipeline import services as services_pipeline
 from orgs.models import DictionaryItem, OrgUnit
 from tests.leads.conftest import make_lead
 

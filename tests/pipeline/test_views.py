@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead, LeadPool
-from opportunities import services_pipeline
 from opportunities.models import Customer, Opportunity
+from opportunities.pipeline import services as services_pipeline
 from orgs.models import OrgUnit
 from tests.leads.conftest import make_lead
 

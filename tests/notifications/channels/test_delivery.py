@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from leads.services_followups import reminder_sweep
+from leads.followups.services import reminder_sweep
 from notifications import services as notify_services
 from notifications.channels import services
 from notifications.channels.models import Delivery
