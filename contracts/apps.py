@@ -13,7 +13,8 @@ class ContractsConfig(AppConfig):
         # signed-orders amount source of customer grading.
         from auditlog.registry import auditlog
 
-        from . import models, services  # noqa: F401
+        from . import models
+        from .services import approvals, handover, payments, renewals  # noqa: F401
 
         auditlog.register(models.Product)
         auditlog.register(models.Order)

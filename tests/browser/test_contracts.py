@@ -29,7 +29,7 @@ def won_deal(demo_site, tmp_path, settings):
 
 def test_won_opportunity_to_payment_and_renewal(new_page, sign_in, demo_site, won_deal,
                                                  shot, tmp_path):
-    from contracts import services
+    from contracts.services import renewals
     from tests.contracts.conftest import PNG
 
     rep = new_page()
@@ -88,7 +88,7 @@ def test_won_opportunity_to_payment_and_renewal(new_page, sign_in, demo_site, wo
     expect(rep.get_by_test_id("instalment-status")).to_contain_text("已回款")
     shot(rep, "contracts-contract-paid")
 
-    services.renewal_sweep()
+    renewals.renewal_sweep()
     rep.goto(f"{demo_site}/workbench/")
     expect(rep.get_by_test_id("renewals")).to_contain_text(number)
     shot(rep, "contracts-workbench-renewals")

@@ -31,7 +31,7 @@ from contracts.models import (
     PaymentInstalment,
     Product,
 )
-from contracts.services import instalment_status
+from contracts.services.payments import instalment_status
 from leads.models import FollowUp, Lead, LeadEvent, LeadPool
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityStageChange
 from orgs.models import DictionaryItem
