@@ -19,7 +19,8 @@ from notifications.services import Message, notify_many
 from ..engine import clock, strategies
 from ..models import LeadEvent, LeadPool, PoolMember
 from ..subjects import LEADS, Subject, subject_for_pool
-from .candidates import cooled_down, load_candidates, pool_caps, read_roster
+from .candidates import load_candidates, pool_caps, read_roster
+from .claims import cooled_down
 from .config import ASSIGN_BATCH, RUN_SECONDS, RunReport, clock_rules
 
 

@@ -5,20 +5,18 @@ assignment may hand out, the caps and the cool-down after a rep released a recor
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Count, Q
 
-from crm_site.lib.bulk import array_literal
 from orgs.models import Employee
 
 from ..engine import strategies
-from ..models import LeadEvent, LeadPool, PoolMember
+from ..models import LeadPool, PoolMember
 from ..subjects import Subject
+from .claims import lock_reps
 from .config import OVERALL_CAP, grade_caps
 
 
@@ -79,10 +77,8 @@ def load_candidates(pool: LeadPool, subject: Subject, *, lock: bool, now: dateti
     if not user_ids:
         return []
     if lock:
-        # The same lock, in the same (id) order, a claim takes on its claimer; NO KEY
-        # UPDATE so that events and notifications pointing at these users never wait on it.
-        list(get_user_model().objects.select_for_update(no_key=True).filter(pk__in=user_ids)
-             .order_by("pk").values_list("pk", flat=True))
+        # The same lock, in the same (id) order, a claim takes on its claimer.
+        lock_reps(user_ids)
     available = set(
         Employee.objects.filter(user_id__in=user_ids, status=Employee.Status.ACTIVE,
                                 user__is_active=True).values_list("user_id", flat=True))
@@ -118,26 +114,3 @@ def load_candidates(pool: LeadPool, subject: Subject, *, lock: bool, now: dateti
 def pool_caps(pool: LeadPool) -> strategies.Caps:
     return strategies.Caps(pool_cap=pool.owned_cap, overall_cap=OVERALL_CAP,
                            grade_caps=grade_caps())
-
-
-def cooled_down(subject: Subject, pool: LeadPool, ids: Sequence[int],
-                now: datetime) -> dict[int, frozenset[int]]:
-    """For each record, the users who lost it within the pool's cool-down (one query)."""
-    if not pool.cooldown_days or not ids:
-        return {}
-    since = now - timedelta(days=pool.cooldown_days)
-    blocked: dict[int, set[int]] = defaultdict(set)
-    # One array parameter: the ORM's IN list of a batch's 5,000 ids cost more to build
-    # than the query took to run.
-    model = subject.event_model
-    record = model._meta.get_field(subject.event_fk).column
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {record}, from_owner_id FROM {model._meta.db_table} "
-            f"WHERE {record} = ANY(%s::bigint[]) AND created_at >= %s "
-            "AND kind = ANY(%s::text[]) AND from_owner_id IS NOT NULL",
-            [array_literal(ids), since, array_literal(list(LeadEvent.LOSING))])
-        rows = cursor.fetchall()
-    for record, user in rows:
-        blocked[record].add(user)
-    return {record: frozenset(users) for record, users in blocked.items()}

@@ -18,7 +18,8 @@ from notifications.services import Message, notify_many
 from ..engine import clock, strategies
 from ..models import LeadEvent, LeadPool, RecycleRule
 from ..subjects import Subject
-from .candidates import cooled_down, load_candidates, pool_caps
+from .candidates import load_candidates, pool_caps
+from .claims import cooled_down
 from .config import BATCH, RunReport, clock_rules, schedule_arrivals
 from .due import refresh_due, returned_values
 

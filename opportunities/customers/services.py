@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from leads.models import FollowUp, Lead
 from leads.normalize import normalize_company, normalize_email, normalize_phone
+from leads.pools.claims import lock_reps
 from leads.pools.config import grade_caps
-from leads.services import LeadActionRefused, _lock_owner, _target_user
+from leads.services import LeadActionRefused, _target_user
 from orgs.handover import register_handover_step
 from orgs.models import Employee
 from orgs.rights import Operation
@@ -99,7 +100,7 @@ def star_cap() -> int:
 def customer_star(*, customer_id: int, user, starred: bool) -> Customer:
     """The owner marks (or unmarks) a key customer; past the per-rep cap it is refused."""
     with transaction.atomic():
-        _lock_owner(user.pk)
+        lock_reps([user.pk])
         customer = (Customer.objects.select_for_update().filter(
             pk=customer_id, owner=user, merged_into__isnull=True).first())
         if customer is None:
@@ -142,7 +143,7 @@ def customer_create(*, user, data: dict) -> Customer:
     if not values.get("name"):
         raise CustomerActionRefused(_("A customer needs a name."), "invalid")
     with transaction.atomic():
-        _lock_owner(user.pk)
+        lock_reps([user.pk])
         _check_external_id(values.get("external_id", ""), None)
         now = timezone.now()
         customer = Customer(owner=user, created_by=user, created_at=now, updated_at=now,
@@ -297,7 +298,7 @@ def customer_transfer(*, customer_ids: Sequence[int], to_user_id: int, actor,
             _("%(name)s is outside your scope: you may transfer customers only to reps you "
               "manage.") % {"name": target.display_name}, "forbidden")
     with transaction.atomic():
-        _lock_owner(to_user_id)
+        lock_reps([to_user_id])
         customers = list(visible_customers(actor).select_for_update(of=("self",))
                          .filter(pk__in=customer_ids).exclude(owner_id=to_user_id)
                          .order_by("pk"))

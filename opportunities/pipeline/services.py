@@ -13,7 +13,6 @@ Progress to a later open stage counts as qualifying activity for the recycle clo
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -26,8 +25,7 @@ from django.utils.translation import gettext as _
 
 from leads.models import LeadPool
 from leads.permissions import pool_allows
-from leads.pools.candidates import cooled_down
-from leads.pools.config import grade_caps
+from leads.pools.claims import check_caps, check_cooldown, lock_reps, take
 from leads.pools.due import refresh_due
 from opportunities.subjects import OPPORTUNITIES
 from orgs.models import Employee
@@ -154,47 +152,18 @@ def _stale(current: Opportunity, found) -> OpportunityActionRefused:
 # --- the opportunity pool ------------------------------------------------------------------
 
 
-def _lock_owner(user_id: int) -> None:
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).values_list(
-        "pk", flat=True).first()
-
-
-def _check_pool_cap(user_id: int, pool: LeadPool, adding: int, who: str) -> None:
-    if pool.owned_cap is None:
-        return
-    held = Opportunity.objects.filter(owner_id=user_id, pool=pool,
-                                      status=Opportunity.Status.OPEN).count()
-    if held + adding > pool.owned_cap:
-        raise OpportunityActionRefused(
-            _("%(who)s already owns %(owned)d of the %(cap)d opportunities allowed from "
-              "%(pool)s.") % {"who": who, "owned": held, "cap": pool.owned_cap,
-                              "pool": pool.display_name}, "pool_cap")
-
-
-def _check_grade_caps(user_id: int, grades: Sequence[str], who: str) -> None:
-    """Refuse when the rep would hold more open opportunities of a customer grade than the
-    grade dictionary's ``cap_per_rep`` allows — the same count the rule engine keeps."""
-    caps = grade_caps()
-    adding = Counter(g for g in grades if g in caps)
-    if not adding:
-        return
-    held = dict(Opportunity.objects.filter(owner_id=user_id, status=Opportunity.Status.OPEN,
-                                           customer__grade__in=list(adding))
-                .values_list("customer__grade").annotate(n=Count("pk"))
-                .values_list("customer__grade", "n"))
-    for grade, n in sorted(adding.items()):
-        if held.get(grade, 0) + n > caps[grade]:
-            raise OpportunityActionRefused(
-                _("%(who)s already holds %(held)d opportunities of grade-%(grade)s customers; "
-                  "the most one rep may hold is %(cap)d.")
-                % {"who": who, "held": held.get(grade, 0), "grade": grade, "cap": caps[grade]},
-                "grade_cap")
+def _check_caps(user_id: int, pool: LeadPool, grades: Sequence[str], *, adding: int,
+                claiming: bool, who: str) -> None:
+    """The same caps as leads: the pool's, the overall cap, the pool's daily claim limit
+    (claims only) and the customer-grade caps."""
+    check_caps(OPPORTUNITIES, user_id, pool, adding=adding, claiming=claiming, who=who,
+               grades=grades, refused=OpportunityActionRefused)
 
 
 def opportunity_claim(*, opportunity_id: int, user) -> Opportunity:
     """A rep takes an opportunity from the opportunity pool; one of several claimers wins."""
     with transaction.atomic():
-        _lock_owner(user.pk)
+        lock_reps([user.pk])
         opportunity = (Opportunity.objects.select_related("pool", "customer")
                        .filter(pk=opportunity_id).first())
         if opportunity is None or opportunity.pool is None or not pool_allows(
@@ -207,27 +176,13 @@ def opportunity_claim(*, opportunity_id: int, user) -> Opportunity:
             raise OpportunityActionRefused(
                 _("Someone was faster: %(name)s has just taken this opportunity.")
                 % {"name": _display(opportunity.owner_id)}, "taken")
-        blocked = cooled_down(OPPORTUNITIES, opportunity.pool, [opportunity.pk],
-                                          timezone.now())
-        if user.pk in blocked.get(opportunity.pk, ()):
-            raise OpportunityActionRefused(
-                _("You held this opportunity before; you may claim it again after the "
-                  "pool's cool-down of %(days)d days.") % {"days": opportunity.pool.cooldown_days},
-                "cooldown")
-        _check_pool_cap(user.pk, opportunity.pool, 1, _("You"))
-        _check_grade_caps(user.pk, [opportunity.customer.grade], _("You"))
-        now = timezone.now()
-        taken = Opportunity.objects.filter(
-            pk=opportunity.pk, owner__isnull=True, status=Opportunity.Status.IN_POOL,
-        ).update(owner=user, status=Opportunity.Status.OPEN, assigned_at=now,
-                 recycle_grace=timedelta(0), clock_paused_at=None)
-        if taken != 1:
+        check_cooldown(OPPORTUNITIES, opportunity.pool, opportunity.pk, user.pk,
+                       refused=OpportunityActionRefused)
+        _check_caps(user.pk, opportunity.pool, [opportunity.customer.grade], adding=1,
+                    claiming=True, who=_("You"))
+        if not take(OPPORTUNITIES, record=opportunity, user=user, now=timezone.now()):
             raise OpportunityActionRefused(_("This opportunity is no longer in the pool."),
                                            "taken")
-        OpportunityEvent.objects.create(
-            opportunity=opportunity, kind=OpportunityEvent.Kind.CLAIMED, actor=user,
-            to_owner=user, from_pool=opportunity.pool, to_pool=opportunity.pool, created_at=now)
-        refresh_due(OPPORTUNITIES, ids=[opportunity.pk], now=now)
     opportunity.refresh_from_db()
     return opportunity
 
@@ -240,7 +195,7 @@ def opportunity_assign(*, opportunity_ids: Sequence[int], to_user_id: int, actor
                                        "inactive")
     in_scope = data_scope_for(actor).users().filter(pk=to_user_id).exists()
     with transaction.atomic():
-        _lock_owner(to_user_id)
+        lock_reps([to_user_id])
         rows = list(Opportunity.objects.select_for_update(of=("self",))
                     .select_related("pool", "customer")
                     .filter(pk__in=list(opportunity_ids), owner__isnull=True,
@@ -256,10 +211,9 @@ def opportunity_assign(*, opportunity_ids: Sequence[int], to_user_id: int, actor
                     _("%(name)s is outside your scope and cannot work opportunities of "
                       "%(pool)s.") % {"name": employee.display_name, "pool": pool.display_name},
                     "forbidden")
-            _check_pool_cap(to_user_id, pool, sum(1 for r in rows if r.pool_id == pool.pk),
-                            employee.display_name)
-        _check_grade_caps(to_user_id, [row.customer.grade for row in rows],
-                          employee.display_name)
+            _check_caps(to_user_id, pool, [r.customer.grade for r in rows if r.pool_id == pool.pk],
+                        adding=sum(1 for r in rows if r.pool_id == pool.pk), claiming=False,
+                        who=employee.display_name)
         now = timezone.now()
         ids = [row.pk for row in rows]
         Opportunity.objects.filter(pk__in=ids).update(

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from leads import services
 from leads.models import Lead, LeadEvent, LeadPool
+from leads.pools.claims import start_of_today
 from orgs.models import OrgUnit, Role
 from orgs.presets import apply_org_stage
 from tests.factories import EmployeeFactory, PositionFactory, add_member, make_unit
@@ -131,7 +132,7 @@ def _check_invariants(pool, reps, all_successes):
     assert max(owned.values()) <= CAP
     claims_today = Counter(
         LeadEvent.objects.filter(lead__pool=pool, kind=LeadEvent.Kind.CLAIMED,
-                                 created_at__gte=services._start_of_today())
+                                 created_at__gte=start_of_today())
         .values_list("actor_id", flat=True)
     )
     assert max(claims_today.values()) <= DAILY_LIMIT
