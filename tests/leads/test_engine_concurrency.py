@@ -10,13 +10,11 @@ pool's cap. Then the same engine runs on a real Celery worker over Redis, twice 
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from leads import services
@@ -28,33 +26,12 @@ from leads.subjects import LEADS
 from orgs.models import OrgUnit, Role
 from orgs.presets import apply_org_stage
 from tests.factories import EmployeeFactory, PositionFactory, add_member, make_unit
+from tests.helpers import run_at_once
 
 REPS = 12
 WAITING = 240
 DUE = 90
 CAP = 14
-
-
-def _run_in_threads(jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def wrapper(fn):
-        try:
-            barrier.wait(timeout=30)
-            fn()
-        except BaseException as exc:  # reported by the test, whatever it is
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrapper, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return errors
 
 
 @pytest.fixture
@@ -146,7 +123,7 @@ def test_two_sweeps_two_assigners_and_claiming_reps_at_once(busy_pool):
             lambda: assign_pool(LeadPool.objects.get(pk=pool.pk)),
             lambda: assign_pool(LeadPool.objects.get(pk=pool.pk))]
     jobs += [claimer(rep) for rep in reps]
-    errors = _run_in_threads(jobs)
+    errors = run_at_once(jobs, timeout=180).errors
     assert errors == [], errors[:3]
     assert set(refusals) <= {"taken", "pool_cap", "cooldown", "already_yours"}
     _check(pool, stale_ids)
