@@ -1,4 +1,5 @@
-"""Helpers shared by the suites: running work from several threads at the same moment."""
+"""Helpers shared by the suites: fresh users by username, and running work from several
+threads at the same moment."""
 
 from __future__ import annotations
 
@@ -6,8 +7,17 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import translation
+
+# Test clients sign in without the login form (no rate limit, no password hashing).
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def user(username: str):
+    """A fresh user object (no cached rights or pool permissions from earlier calls)."""
+    return get_user_model().objects.get(username=username)
 
 
 @dataclass

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 def won_deal(demo_site, tmp_path, settings):
     from contracts.models import ApprovalBand, ApprovalBandStep, Product
     from opportunities.models import Opportunity
-    from tests.pipeline.conftest import make_opportunity, user
+    from tests.helpers import user
+    from tests.pipeline.conftest import make_opportunity
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     product = Product.objects.create(code="gtx-pro", name="GTX Pro", series="GTX",

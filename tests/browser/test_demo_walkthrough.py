@@ -184,7 +184,7 @@ def test_sales_manager(page: Page, demo, sign_in, shot):
 def test_director(page: Page, demo, sign_in, shot):
     from contracts.models import ApprovalStep, Contract
     from contracts.services.approvals import approval_decide
-    from tests.leads.conftest import user
+    from tests.helpers import user
 
     # (The Shanghai manager approved the first step, as in the manager's walk-through.)
     first = ApprovalStep.objects.get(approver__username="mgr_shanghai", status="current",

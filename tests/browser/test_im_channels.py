@@ -20,7 +20,8 @@ def test_an_admin_connects_wecom_and_a_reps_reminder_reaches_their_wecom(
     from notifications.channels.models import ChannelConfig, Delivery
     from notifications.channels.services import im_sweep
     from orgs.models import Employee, OrgUnit
-    from tests.leads.conftest import make_lead, user
+    from tests.helpers import user
+    from tests.leads.conftest import make_lead
 
     settings.SITE_BASE_URL = demo_site
     fake = FakeWeCom(users={"wangfang", "zhoujianguo"}).start()

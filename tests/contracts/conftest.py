@@ -13,7 +13,8 @@ from django.utils import timezone
 from contracts.models import ApprovalBand, ApprovalBandStep, Product
 from contracts.services import agreements, orders
 from opportunities.models import Opportunity
-from tests.pipeline.conftest import client_for, make_opportunity, user  # noqa: F401
+from tests.helpers import user
+from tests.pipeline.conftest import make_opportunity
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff"

@@ -10,8 +10,9 @@ from django.db import close_old_connections
 
 from contracts.models import ApprovalBand, ApprovalBandStep, ApprovalStep, Contract, ContractOrder
 from contracts.services import agreements, approvals
+from tests.helpers import user
 
-from .conftest import make_contract, make_order, user
+from .conftest import make_contract, make_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,8 +20,9 @@ from contracts.money import line_total, order_total
 from contracts.services import agreements, approvals, common, orders, payments, renewals
 from leads.models import FollowUp
 from notifications.models import Notification
+from tests.helpers import user
 
-from .conftest import PDF, PNG, make_contract, make_order, upload, user
+from .conftest import PDF, PNG, make_contract, make_order, upload
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from contracts.models import ApprovalStep, Contract, Order
 from contracts.services import agreements, approvals, orders, payments
+from tests.helpers import user
 
-from .conftest import PDF, PNG, make_contract, make_order, upload, user
+from .conftest import PDF, PNG, make_contract, make_order, upload
 
 
 def _csv(response) -> list[list[str]]:

@@ -16,7 +16,8 @@ from opportunities.models import (
     CustomerContact,
     Opportunity,
 )
-from tests.leads.conftest import client_for, lilei, make_lead, pool, user, wangfang, zhangwei  # noqa: F401
+from tests.helpers import user
+from tests.leads.conftest import make_lead, pool  # noqa: F401
 
 _numbers = itertools.count(1)
 

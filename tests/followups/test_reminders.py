@@ -13,8 +13,7 @@ from leads.followups.services import followup_record, reminder_sweep
 from leads.models import FollowUp
 from notifications.models import Notification
 from tests.followups.conftest import make_customer, make_lead, make_opportunity
-from tests.helpers import run_at_once
-from tests.leads.conftest import user
+from tests.helpers import run_at_once, user
 
 
 def plan(subject, target, author, *, minutes_ago: int = 5, **fields) -> FollowUp:
@@ -93,7 +92,7 @@ def test_a_newer_followup_before_the_time_means_no_reminder(pool, wangfang):
 def test_three_sweeps_at_once_send_each_reminder_exactly_once(demo_org):
     from leads.models import LeadPool
     from orgs.models import OrgUnit
-    from tests.leads.conftest import user as fresh_user
+    from tests.helpers import user as fresh_user
 
     master = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
     pool = LeadPool.objects.create(code="race", name="并发池", parent=master,

@@ -16,8 +16,8 @@ from leads.pools.runs import recycle_run
 from notifications.models import Notification
 from opportunities.subjects import OPPORTUNITIES
 from orgs.models import OrgUnit
+from tests.helpers import user
 
-from .conftest import user
 from .test_circulation import owned, recycle_rule
 
 pytestmark = pytest.mark.django_db

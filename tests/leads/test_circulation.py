@@ -31,8 +31,9 @@ from leads.pools.sweeps import RECYCLE_KINDS, sweep_due
 from leads.subjects import LEADS
 from notifications.models import Notification
 from orgs.models import DictionaryItem, Employee, OrgUnit
+from tests.helpers import user
 
-from .conftest import make_lead, user
+from .conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 

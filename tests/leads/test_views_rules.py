@@ -24,8 +24,9 @@ from leads.models import (
 from leads.pools.due import refresh_due
 from leads.subjects import LEADS
 from orgs.models import OrgUnit
+from tests.helpers import user
 
-from .conftest import make_lead, user
+from .conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 

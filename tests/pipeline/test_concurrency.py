@@ -15,9 +15,9 @@ import pytest
 
 from opportunities.models import Opportunity, OpportunityStageChange
 from opportunities.pipeline import services as services_pipeline
-from tests.helpers import run_at_once
+from tests.helpers import run_at_once, user
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 
 def _assert_history_chain(opportunity_id: int, moves: int) -> None:

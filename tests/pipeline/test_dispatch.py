@@ -18,8 +18,9 @@ from notifications.models import Notification
 from opportunities.models import Opportunity, OpportunityEvent
 from opportunities.pipeline import services as services_pipeline
 from opportunities.subjects import OPPORTUNITIES
+from tests.helpers import user
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 
 def test_round_robin_assignment_of_the_opportunity_pool(opp_pool):

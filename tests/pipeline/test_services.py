@@ -21,9 +21,10 @@ from opportunities.models import (
 from opportunities.pipeline import conversion as services_conversion
 from opportunities.pipeline import services as services_pipeline
 from orgs.models import DictionaryItem, OrgUnit
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 Refused = services_pipeline.OpportunityActionRefused
 

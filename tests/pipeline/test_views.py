@@ -15,9 +15,10 @@ from leads.models import Lead, LeadPool
 from opportunities.models import Customer, Opportunity
 from opportunities.pipeline import services as services_pipeline
 from orgs.models import OrgUnit
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 MOBILE = "13912345678"
 MASKED = "139****5678"

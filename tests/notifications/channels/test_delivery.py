@@ -19,9 +19,10 @@ from notifications.channels import services
 from notifications.channels.models import Delivery
 from notifications.models import Notification
 from tests.followups.test_reminders import plan
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import connect, give_accounts, opt_in, robot, user
+from .conftest import connect, give_accounts, opt_in, robot
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
