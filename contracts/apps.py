@@ -15,8 +15,9 @@ class ContractsConfig(AppConfig):
 
         from crm_site.lib.imports.registry import register_kind
 
-        from . import models, services  # noqa: F401
+        from . import models
         from .importing import PRODUCTS
+        from .services import approvals, handover, payments, renewals  # noqa: F401
 
         register_kind(PRODUCTS)
 

@@ -28,8 +28,8 @@ from leads.models import FollowUp
 from notifications.models import Notification
 from opportunities.models import Customer
 
-from . import services
 from .models import Contract, ContractOrder, Order, PaymentInstalment
+from .services import payments, renewals
 
 CUSTOMER_ID = "crm-bench-c"
 USERNAME = "crm_bench_contracts"
@@ -132,11 +132,11 @@ def run(scale: str) -> list[dict]:
         receivables_ms, receivables_p50, receivables_queries = _page(
             client, "/contracts/receivables/", REPEATS[scale])
         started = time.perf_counter()
-        planned = services.renewal_sweep(limit=contracts)
-        expired = services.expiry_sweep()
+        planned = renewals.renewal_sweep(limit=contracts)
+        expired = renewals.expiry_sweep()
         renewal_s = time.perf_counter() - started
         started = time.perf_counter()
-        changed = services.payment_sweep()
+        changed = payments.payment_sweep()
         payment_s = time.perf_counter() - started
     finally:
         _clean()

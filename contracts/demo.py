@@ -33,7 +33,6 @@ from opportunities.demo.deals import DEALS
 from opportunities.models import Opportunity
 from orgs.demo import DemoReport, office_after, office_moment
 
-from . import services
 from .models import (
     ApprovalBand,
     ApprovalBandStep,
@@ -49,6 +48,9 @@ from .models import (
     Subject,
 )
 from .money import line_total, to_money
+from .services import agreements, approvals, renewals
+from .services import orders as order_services
+from .services import payments as payment_services
 
 SEED = 20261124
 
@@ -119,10 +121,10 @@ def seed_demo() -> DemoReport:
         Deals(products, won, now=now).write()
     # The hourly sweeps, once, as the beat would run them.
     with translation.override(settings.LANGUAGE_CODE):
-        services.payment_sweep()
-        services.payment_reminder_sweep()
-        services.renewal_sweep()
-        services.expiry_sweep()
+        payment_services.payment_sweep()
+        payment_services.payment_reminder_sweep()
+        renewals.renewal_sweep()
+        renewals.expiry_sweep()
     return report(added=True)
 
 
@@ -317,7 +319,7 @@ class Deals:
         for contract in [c for c in newest if c not in big and c.order.rank < 12][:2]:
             contract.status = Contract.Status.DRAFT
         for contract in sorted(contracts, key=lambda c: c.created_at):
-            contract.number = services.contract_number_next(
+            contract.number = agreements.contract_number_next(
                 today=timezone.localdate(contract.created_at))
             contract.submitted = contract.created_at + timedelta(minutes=rng.randrange(5, 50))
             ready = contract.submitted
@@ -351,10 +353,10 @@ class Deals:
                     + [(Subject.CONTRACT, c, c.amount, c.approval) for c in contracts
                        if c.approval or c.rejected])
         for subject, row, amount, decided in subjects:
-            band = services.band_for(subject, amount)
+            band = approvals.band_for(subject, amount)
             if band is None:
                 continue
-            chain = services.resolve_chain(band, row.owner_id)
+            chain = approvals.resolve_chain(band, row.owner_id)
             submitted = min(row.submitted, self.now)
             if getattr(row, "rejected", False):
                 rejected_at = min(office_after(submitted, rng, hours=(2, 20)), self.now)
@@ -394,10 +396,10 @@ class Deals:
         find them in their inbox and their bell."""
         for order in orders:
             if order.submit_now:
-                services.order_confirm(order_id=order.pk, user=order.owner)
+                order_services.order_confirm(order_id=order.pk, user=order.owner)
         for contract in contracts:
             if contract.submit_now:
-                services.contract_activate(contract_id=contract.pk, user=contract.owner)
+                agreements.contract_activate(contract_id=contract.pk, user=contract.owner)
 
     # --- payments ------------------------------------------------------------------------
 
@@ -438,7 +440,7 @@ class Deals:
                         instalment.reminded_at = None
                 received = self._received(instalment, paid=fully_paid or ended, rows=payments)
                 instalment.received = received
-                instalment.status = services.instalment_status(part, received, due, today)
+                instalment.status = payment_services.instalment_status(part, received, due, today)
                 instalments.append(instalment)
             if fully_paid and all(i.received >= i.amount for i in instalments
                                   if i.order is row):
@@ -481,7 +483,7 @@ class Deals:
         """Contracts that ended before today had their renewal planned 30 days before
         (what ``renewal_sweep`` wrote then); those ending soon get theirs from the sweep
         that runs at the end of the seeding."""
-        days = services.renewal_days()
+        days = renewals.renewal_days()
         rows = []
         for contract in contracts:
             if contract.status != Contract.Status.ACTIVE or contract.end_on >= self.today:

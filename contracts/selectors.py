@@ -141,7 +141,7 @@ def allocated_total(*, contract=None, order=None):
 
 def renewals_for(*, user, days: int | None = None, size: int = 10) -> list[Contract]:
     """The viewer's own active contracts ending soon (the workbench card)."""
-    from .services import renewal_days
+    from .services.renewals import renewal_days
 
     today = timezone.localdate()
     days = renewal_days() if days is None else days

@@ -3,16 +3,16 @@ twice at once (SKIP LOCKED claims, conditional set-based UPDATEs)."""
 
 from celery import shared_task
 
-from . import services
+from .services import payments, renewals
 
 
 @shared_task(name="contracts.renewal_sweep", time_limit=600, soft_time_limit=540)
 def renewal_sweep() -> dict:
     """Renewal plans for contracts entering the renewal window, then expiry of ended ones."""
-    return {"planned": services.renewal_sweep(), "expired": services.expiry_sweep()}
+    return {"planned": renewals.renewal_sweep(), "expired": renewals.expiry_sweep()}
 
 
 @shared_task(name="contracts.payment_sweep", time_limit=600, soft_time_limit=540)
 def payment_sweep() -> dict:
     """Statuses of open instalments from amounts and dates, then reminders before due."""
-    return {"changed": services.payment_sweep(), "reminded": services.payment_reminder_sweep()}
+    return {"changed": payments.payment_sweep(), "reminded": payments.payment_reminder_sweep()}

@@ -21,7 +21,7 @@ from orgs.access import entry_required, mask_for
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
-from . import selectors, services
+from . import selectors
 from .attachments import max_attachment_bytes
 from .forms import (
     AllocationForm,
@@ -34,6 +34,7 @@ from .forms import (
     PlanForm,
 )
 from .models import ApprovalStep, Contract, Order, PaymentInstalment
+from .services import agreements, approvals, common, orders, payments
 
 
 def _url_or_none(name: str, pk: int) -> str | None:
@@ -48,12 +49,12 @@ def _errors(exc: ValidationError) -> str:
 
 
 def _refusal(request, exc) -> None:
-    messages.error(request, exc.message if isinstance(exc, services.ActionRefused)
+    messages.error(request, exc.message if isinstance(exc, common.ActionRefused)
                    else _errors(exc))
 
 
 def _visible_customer(user, pk):
-    from opportunities.selectors_customers import visible_customers
+    from opportunities.customers.selectors import visible_customers
 
     customer = visible_customers(user).filter(pk=pk).first() if pk else None
     if customer is None:
@@ -115,7 +116,7 @@ def order_export(request):
 @entry_required(Entry.ORDERS)
 def order_new(request):
     """A new order for a won opportunity (``?opportunity=``) or a customer (``?customer=``)."""
-    from opportunities.selectors_pipeline import visible_opportunities
+    from opportunities.pipeline.selectors import visible_opportunities
 
     opportunity = None
     opp_id = request.GET.get("opportunity") or request.POST.get("opportunity")
@@ -144,7 +145,7 @@ def order_new(request):
         if form.is_valid() and formset.is_valid():
             lines = _line_inputs(formset)
             try:
-                order = services.order_create(user=request.user, customer=customer, lines=lines,
+                order = orders.order_create(user=request.user, customer=customer, lines=lines,
                                               opportunity=opportunity,
                                               signed_on=form.cleaned_data["signed_on"],
                                               notes=form.cleaned_data["notes"])
@@ -181,7 +182,7 @@ def _catalogue(user) -> dict:
 
 def _line_inputs(formset) -> list:
     """The filled rows of an order's line formset, as the service takes them."""
-    return [services.LineInput(f.cleaned_data["product"].pk, f.cleaned_data["quantity"],
+    return [orders.LineInput(f.cleaned_data["product"].pk, f.cleaned_data["quantity"],
                                f.cleaned_data["unit_price"], f.cleaned_data.get("discount") or 0)
             for f in formset.forms if f.cleaned_data.get("product")]
 
@@ -201,10 +202,10 @@ def order_edit(request, pk: int):
         if form.is_valid() and formset.is_valid():
             lines = _line_inputs(formset)
             try:
-                services.order_update_lines(order_id=pk, user=request.user, lines=lines,
+                orders.order_update_lines(order_id=pk, user=request.user, lines=lines,
                                             signed_on=form.cleaned_data["signed_on"],
                                             notes=form.cleaned_data["notes"])
-            except services.ActionRefused as exc:
+            except common.ActionRefused as exc:
                 form.add_error(None, exc.message)
             except ValidationError as exc:
                 form.add_error(None, _errors(exc))
@@ -238,7 +239,7 @@ def order_detail(request, pk: int):
         "customer_url": _url_or_none("customer_detail", order.customer_id),
         "opportunity_url": (_url_or_none("opportunity_detail", order.opportunity_id)
                             if order.opportunity_id else None),
-        "needs_approval": services.band_for("order", order.total) is not None,
+        "needs_approval": approvals.band_for("order", order.total) is not None,
     }
     return render(request, "contracts/order_detail.html", context)
 
@@ -249,13 +250,13 @@ def order_action(request, pk: int, action: str):
     order = selectors.order_get(user=request.user, order_id=pk)
     if not _may_edit(request.user, order):
         raise PermissionDenied(_("Only the owner can change this order."))
-    actions = {"confirm": services.order_confirm, "cancel": services.order_cancel,
-               "paid": services.order_mark_paid}
+    actions = {"confirm": orders.order_confirm, "cancel": orders.order_cancel,
+               "paid": orders.order_mark_paid}
     if action not in actions:
         raise Http404
     try:
         done = actions[action](order_id=pk, user=request.user)
-    except (services.ActionRefused, ValidationError) as exc:
+    except (common.ActionRefused, ValidationError) as exc:
         _refusal(request, exc)
     else:
         messages.success(request, _("Order %(n)s: %(status)s.")
@@ -297,13 +298,13 @@ def contract_new(request):
         form = ContractForm(request.POST)
         if form.is_valid():
             try:
-                contract = services.contract_create(user=request.user, customer=customer,
+                contract = agreements.contract_create(user=request.user, customer=customer,
                                                     **form.cleaned_data)
                 if order is not None:
-                    services.allocation_set(contract_id=contract.pk, order_id=order.pk,
+                    agreements.allocation_set(contract_id=contract.pk, order_id=order.pk,
                                             amount=min(order.total, contract.amount),
                                             user=request.user)
-            except services.ActionRefused as exc:
+            except common.ActionRefused as exc:
                 form.add_error(None, exc.message)
             except ValidationError as exc:
                 form.add_error(None, _errors(exc))
@@ -342,7 +343,7 @@ def contract_detail(request, pk: int):
         "plan_form": PlanForm(),
         "payment_form": PaymentForm(initial={"received_on": timezone.localdate()}),
         "customer_url": _url_or_none("customer_detail", contract.customer_id),
-        "needs_approval": services.band_for("contract", contract.amount) is not None,
+        "needs_approval": approvals.band_for("contract", contract.amount) is not None,
         "max_mb": max_attachment_bytes() // (1024 * 1024),
     }
     return render(request, "contracts/contract_detail.html", context)
@@ -356,18 +357,18 @@ def contract_action(request, pk: int, action: str):
         raise PermissionDenied(_("Only the owner can change this contract."))
     try:
         if action == "submit":
-            done = services.contract_activate(contract_id=pk, user=request.user)
+            done = agreements.contract_activate(contract_id=pk, user=request.user)
             messages.success(request, _("Contract %(n)s: %(status)s.")
                              % {"n": done, "status": done.get_status_display()})
         elif action == "terminate":
-            services.contract_terminate(contract_id=pk, user=request.user)
+            agreements.contract_terminate(contract_id=pk, user=request.user)
             messages.success(request, _("Contract terminated."))
         elif action == "attach":
             form = AttachmentForm(request.POST, request.FILES)
             if not form.is_valid():
                 messages.error(request, _("Choose a file to upload."))
             else:
-                services.attachment_add(contract_id=pk, user=request.user,
+                agreements.attachment_add(contract_id=pk, user=request.user,
                                         upload=form.cleaned_data["file"])
                 messages.success(request, _("Attachment uploaded."))
         elif action == "allocate":
@@ -377,12 +378,12 @@ def contract_action(request, pk: int, action: str):
             else:
                 order = selectors.order_get(user=request.user,
                                             order_id=form.cleaned_data["order"])
-                services.allocation_set(contract_id=pk, order_id=order.pk,
+                agreements.allocation_set(contract_id=pk, order_id=order.pk,
                                         amount=form.cleaned_data["amount"], user=request.user)
                 messages.success(request, _("Allocation saved."))
         else:
             raise Http404
-    except (services.ActionRefused, ValidationError) as exc:
+    except (common.ActionRefused, ValidationError) as exc:
         _refusal(request, exc)
     return redirect("contract_detail", pk=pk)
 
@@ -425,12 +426,12 @@ def plan_set(request, kind: str, pk: int):
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
         return redirect(target, pk=pk)
     try:
-        services.payment_plan_set(
-            user=request.user, instalments=[services.InstalmentInput(d, a)
+        payments.payment_plan_set(
+            user=request.user, instalments=[payments.InstalmentInput(d, a)
                                             for d, a in form.cleaned_data["lines"]],
             **{f"{kind}_id": row.pk})
         messages.success(request, _("Payment plan saved."))
-    except (services.ActionRefused, ValidationError) as exc:
+    except (common.ActionRefused, ValidationError) as exc:
         _refusal(request, exc)
     return redirect(target, pk=pk)
 
@@ -449,12 +450,12 @@ def payment_add(request, kind: str, pk: int):
     if instalment is None:
         raise Http404
     try:
-        services.payment_record(instalment_id=instalment.pk, user=request.user,
+        payments.payment_record(instalment_id=instalment.pk, user=request.user,
                                 amount=form.cleaned_data["amount"],
                                 received_on=form.cleaned_data["received_on"],
                                 note=form.cleaned_data["note"])
         messages.success(request, _("Payment recorded."))
-    except (services.ActionRefused, ValidationError) as exc:
+    except (common.ActionRefused, ValidationError) as exc:
         _refusal(request, exc)
     return redirect(target, pk=pk)
 
@@ -498,11 +499,11 @@ def approval_decide(request, pk: int, decision: str):
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
-        services.approval_decide(step_id=pk, user=request.user,
+        approvals.approval_decide(step_id=pk, user=request.user,
                                  approve=decision == "approve",
                                  comment=form.cleaned_data.get("comment", ""))
         messages.success(request, _("Approved.") if decision == "approve" else _("Rejected."))
-    except (services.ActionRefused, ValidationError) as exc:
+    except (common.ActionRefused, ValidationError) as exc:
         _refusal(request, exc)
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/")
                     and not request.POST.get("next", "").startswith("//")

@@ -5,8 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crm_site import views
-from leads import api as lead_api
-from opportunities import urls_customers as customer_urls
+from leads.intake import api as lead_api
+from opportunities.customers import urls as customer_urls
 from orgs import views as org_views
 
 admin.site.site_header = "LeadPool CRM"
@@ -31,11 +31,11 @@ urlpatterns = [
     path("api/leads/ingest/", lead_api.ingest, name="lead_ingest"),
     path("notifications/", include("notifications.urls")),
     path("contracts/", include("contracts.urls")),
-    path("followups/", include("leads.urls_followups")),
+    path("followups/", include("leads.followups.urls")),
     path("imports/", include("opportunities.urls_importing")),
     path("customers/", include(customer_urls.customer_patterns)),
     path("contacts/", include(customer_urls.contact_patterns)),
-    path("opportunities/", include("opportunities.urls_pipeline")),
+    path("opportunities/", include("opportunities.pipeline.urls")),
     path("reports/", include("reports.urls")),
     path("health/", views.health, name="health"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -34,8 +34,8 @@ def _scope_label(rights) -> str:
 
 @entry_required(Entry.WORKBENCH)
 def workbench(request):
+    from leads.followups.selectors import agenda_buckets
     from leads.selectors import pool_overview, workbench_summary
-    from leads.selectors_followups import agenda_buckets
     from qa.selectors import rep_results
 
     rights = rights_for(request.user)
@@ -52,8 +52,8 @@ def workbench(request):
 
 @entry_required(Entry.MANAGER_HOME)
 def manager_home(request):
+    from leads.rules.selectors import extension_requests
     from leads.selectors import pool_overview
-    from leads.selectors_rules import extension_requests
 
     rights = rights_for(request.user)
     members = list(employee_list(user=request.user)[:50])

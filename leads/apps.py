@@ -16,12 +16,14 @@ class LeadsConfig(AppConfig):
         from crm_site.lib.imports.registry import register_kind
         from orgs.access import register_record_rules
 
-        from . import digest, models, presets, services  # noqa: F401
-        from .imports.lead_kind import LEADS
+        from . import digest, models, presets, selectors, services  # noqa: F401
+        from .imports.lead_kind import LEADS as LEAD_IMPORTS
         from .permissions import pool_allows, pools_for
         from .selectors import lead_contact_clear, visible_leads
+        from .subjects import LEADS, register_subject
 
-        register_kind(LEADS)
+        register_kind(LEAD_IMPORTS)
+        register_subject(LEADS, visible=selectors.visible_leads)
         # Who may open, unmask and act on leads and pools (``orgs.access``).
         register_record_rules("leads.Lead", visible=visible_leads,
                               contact_clear=lead_contact_clear)

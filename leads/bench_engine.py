@@ -2,12 +2,12 @@
 
 Measures, in one run against scratch data of its own:
 
-* automatic assignment through the real service (``circulation.assign_pool``, what the
+* automatic assignment through the real service (``assign_pool``, what the
   engine tick calls): the waiting leads of a round-robin pool handed to its reps, each
   rep capped so that the caps are binding (leads/s, SQL queries per batch), against a
   naive per-lead ORM loop (lock the lead, check the rep's cap, save, write the event)
   on an equal-sized sample of another pool;
-* the recycle sweep through the real service (``circulation.sweep_due`` with the
+* the recycle sweep through the real service (``sweep_due`` with the
   recycle rule kinds, what ``recycle_run`` calls) over owned leads of which a share is
   past its deadline, against a single raw SQL ``UPDATE`` of the same rows, run on the
   very same state (inside a transaction that is rolled back, then the table vacuumed).
@@ -40,9 +40,11 @@ from django.utils import timezone
 from crm_site.lib.benchmarking import checkpoint
 from orgs.models import Employee, OrgUnit
 
-from . import circulation
 from .models import FollowUp, Lead, LeadEvent, LeadPool, PoolLeadOpen, Touchpoint
 from .models_rules import PoolMember, RecycleRule
+from .pools.assign import assign_pool
+from .pools.config import ASSIGN_BATCH
+from .pools.sweeps import RECYCLE_KINDS, sweep_due
 
 log = logging.getLogger("crm_bench")
 
@@ -259,11 +261,11 @@ def _bench_assign(unit: OrgUnit, reps: list[int], size: Scale) -> list[dict]:
     # pages are still fresh from being written (as the seeding just wrote them).
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        report = circulation.assign_pool(pool, seconds=3600)
+        report = assign_pool(pool, seconds=3600)
         seconds = time.perf_counter() - started
     assigned = sum(report.assigned.values())
     ours = assigned / seconds
-    batches = max(1, math.ceil(assigned / circulation.ASSIGN_BATCH))
+    batches = max(1, math.ceil(assigned / ASSIGN_BATCH))
     per_batch = len(queries.captured_queries) / batches
     if assigned != size.assign_leads:
         log.warning("engine bench: %d of %d leads assigned", assigned, size.assign_leads)
@@ -328,7 +330,7 @@ def _bench_recycle(unit: OrgUnit, reps: list[int], size: Scale) -> list[dict]:
 
     checkpoint()
     started = time.perf_counter()
-    report = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS, now=now, pool=pool)
+    report = sweep_due(kinds=RECYCLE_KINDS, now=now, pool=pool)
     seconds = time.perf_counter() - started
     if report.moved != raw_rows or raw_rows != size.due:
         log.warning("engine bench: the sweep moved %d leads, the raw UPDATE %d, expected %d",

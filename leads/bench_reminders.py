@@ -26,8 +26,8 @@ from django.urls import reverse
 from notifications.models import Notification
 from orgs.models import OrgUnit
 
+from .followups.services import reminder_sweep
 from .models import FollowUp, Lead, LeadEvent, LeadPool
-from .services_followups import reminder_sweep
 
 log = logging.getLogger("crm_bench")
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from notifications.kinds import in_languages
 from notifications.services import Message, notify_many
 
-from . import circulation
 from .models import FollowUp, Lead, LeadEvent
-from .subjects import SUBJECTS
+from .pools.due import refresh_due, returned_values
+from .subjects import get_subject
 
 REASON_QA = "quality_inspection"
 
@@ -39,11 +39,11 @@ def followup_set_qualifying(*, followup_id: int, qualifies: bool, now=None) -> b
     for code, record_id in (("lead", followup.lead_id), ("opportunity", followup.opportunity_id)):
         if record_id is None:
             continue
-        subject = SUBJECTS[code]
+        subject = get_subject(code)
         last = (FollowUp.objects.filter(**{subject.event_fk: record_id}, qualifies=True)
                 .aggregate(last=Max("created_at"))["last"])
         subject.model.objects.filter(pk=record_id).update(last_qualified_at=last)
-        circulation.refresh_due(subject, ids=[record_id], now=now)
+        refresh_due(subject, ids=[record_id], now=now)
     return True
 
 
@@ -58,9 +58,9 @@ def lead_recycle_now(*, lead_id: int, owner_id: int, actor, note: str = "", now=
             .filter(pk=lead_id, owner_id=owner_id, status__in=Lead.OPEN_STATUSES).first())
     if lead is None:
         return False
-    subject = SUBJECTS["lead"]
+    subject = get_subject("lead")
     Lead.objects.filter(pk=lead.pk).update(recycle_count=lead.recycle_count + 1,
-                                           **circulation.returned_values(subject, now))
+                                           **returned_values(subject, now))
     LeadEvent.objects.create(
         lead=lead, kind=LeadEvent.Kind.RECYCLED, actor=actor, from_owner_id=owner_id,
         from_pool=lead.pool, to_pool=lead.pool, reason=REASON_QA, note=note, created_at=now,
@@ -96,5 +96,5 @@ def lead_recycle_undo(*, lead_id: int, owner_id: int, actor, note: str = "", now
     LeadEvent.objects.create(
         lead=lead, kind=LeadEvent.Kind.ASSIGNED, actor=actor, to_owner_id=owner_id,
         from_pool=lead.pool, to_pool=lead.pool, reason=REASON_QA, note=note, created_at=now)
-    circulation.refresh_due(SUBJECTS["lead"], ids=[lead.pk], now=now)
+    refresh_due(get_subject("lead"), ids=[lead.pk], now=now)
     return True

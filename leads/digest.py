@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from notifications.channels.digest import register_digest_section, set_digest_link
 
 from .models import Lead
-from .selectors_followups import SUBJECTS
+from .subjects import get_subject
 
 # "About to be recycled" in a daily digest: before the next day's digest.
 RECYCLE_HORIZON = timedelta(hours=24)
@@ -30,8 +30,8 @@ def _grouped(queryset, user_ids: list[int]) -> Counter:
 
 
 def _open_records():
-    Customer = SUBJECTS["customer"].model
-    Opportunity = SUBJECTS["opportunity"].model
+    Customer = get_subject("customer").model
+    Opportunity = get_subject("opportunity").model
     return [
         Lead.objects.filter(status__in=Lead.OPEN_STATUSES),
         Customer.objects.filter(merged_into__isnull=True),
@@ -61,7 +61,7 @@ def due_today_counts(user_ids: list[int], now: datetime) -> dict[int, int]:
 
 
 def recycling_counts(user_ids: list[int], now: datetime) -> dict[int, int]:
-    Opportunity = SUBJECTS["opportunity"].model
+    Opportunity = get_subject("opportunity").model
     total = Counter()
     soon = Q(recycle_due_at__lte=now + RECYCLE_HORIZON, clock_paused_at__isnull=True)
     total.update(_grouped(Lead.objects.filter(soon, status__in=Lead.OPEN_STATUSES), user_ids))

@@ -182,7 +182,7 @@ def rep_loads(*, user) -> list[dict]:
         Lead.objects.filter(owner__in=[r.user_id for r in reps], status__in=Lead.OPEN_STATUSES)
         .values_list("owner").annotate(n=Count("pk")).values_list("owner", "n")
     )
-    from .services import OVERALL_CAP
+    from .pools.config import OVERALL_CAP
 
     return [{"employee": r, "owned": counts.get(r.user_id, 0), "cap": OVERALL_CAP}
             for r in reps]

@@ -9,14 +9,13 @@ parallel claims cannot slip past a cap together) and the lead is taken with
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,13 +24,13 @@ from orgs.models import DictionaryItem, Employee, Membership
 from orgs.rights import Operation
 from orgs.selectors import data_scope_for, rights_for
 
-from . import circulation
 from .models import FollowUp, Lead, LeadEvent, LeadPool, PoolLeadOpen
 from .normalize import normalize_company, normalize_email, normalize_phone
 from .permissions import pool_allows
+from .pools.claims import check_caps, check_cooldown, lock_reps, take
+from .pools.config import schedule_arrivals
+from .pools.due import refresh_due, returned_values
 from .subjects import LEADS
-
-OVERALL_CAP = circulation.OVERALL_CAP
 
 
 class LeadActionRefused(Exception):
@@ -41,23 +40,6 @@ class LeadActionRefused(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-def _start_of_today():
-    now = timezone.localtime()
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _lock_owner(user_id: int) -> None:
-    """Serialise everything that adds leads to one rep: their cap checks cannot interleave.
-
-    ``FOR NO KEY UPDATE``: it serialises these writers, yet lets foreign-key checks (rows
-    that merely point at the user: events, notifications) through — a plain ``FOR UPDATE``
-    would make a sweep writing events deadlock with an assignment locking its reps.
-    """
-    User = get_user_model()
-    User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list(
-        "pk", flat=True).first()
 
 
 def _display(user) -> str:
@@ -82,70 +64,11 @@ def _check_dictionary(code: str, dictionary: str, label: str) -> None:
 # --- caps -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Load:
-    """How many leads a rep owns and has claimed today, against the caps that apply."""
-
-    owned_in_pool: int
-    owned_total: int
-    claimed_today: int
-    pool_cap: int | None
-    overall_cap: int
-    daily_limit: int | None
-
-
-def rep_load(user_id: int, pool: LeadPool) -> Load:
-    owned = Lead.objects.filter(owner_id=user_id, status__in=Lead.OPEN_STATUSES).aggregate(
-        total=Count("pk"), in_pool=Count("pk", filter=Q(pool=pool))
-    )
-    claimed = LeadEvent.objects.filter(
-        actor_id=user_id, kind=LeadEvent.Kind.CLAIMED, from_pool=pool,
-        created_at__gte=_start_of_today(),
-    ).count()
-    return Load(owned["in_pool"], owned["total"], claimed, pool.owned_cap, OVERALL_CAP,
-                pool.daily_claim_limit)
-
-
 def _check_caps(user_id: int, pool: LeadPool, *, adding: int, claiming: bool, who: str,
                 grades: Sequence[str] = ()) -> None:
     """Refuse, naming the cap, if ``adding`` more leads of ``pool`` would exceed one."""
-    load = rep_load(user_id, pool)
-    if load.pool_cap is not None and load.owned_in_pool + adding > load.pool_cap:
-        raise LeadActionRefused(
-            _("%(who)s already owns %(owned)d of the %(cap)d leads allowed from %(pool)s.")
-            % {"who": who, "owned": load.owned_in_pool, "cap": load.pool_cap,
-               "pool": pool.display_name},
-            "pool_cap",
-        )
-    if load.owned_total + adding > load.overall_cap:
-        raise LeadActionRefused(
-            _("%(who)s already owns %(owned)d leads, the most one rep may hold is %(cap)d.")
-            % {"who": who, "owned": load.owned_total, "cap": load.overall_cap},
-            "overall_cap",
-        )
-    if claiming and load.daily_limit is not None and load.claimed_today + adding > load.daily_limit:
-        raise LeadActionRefused(
-            _("You have reached today's claim limit of %(limit)d leads from %(pool)s.")
-            % {"limit": load.daily_limit, "pool": pool.display_name},
-            "daily_limit",
-        )
-    adding_by_grade = Counter(g for g in grades if g)
-    if adding_by_grade:
-        caps = circulation.grade_caps()
-        capped = {g: n for g, n in adding_by_grade.items() if g in caps}
-        if capped:
-            held = dict(Lead.objects.filter(owner_id=user_id, status__in=Lead.OPEN_STATUSES,
-                                            grade__in=list(capped))
-                        .values_list("grade").annotate(n=Count("pk")).values_list("grade", "n"))
-            for grade, n in sorted(capped.items()):
-                if held.get(grade, 0) + n > caps[grade]:
-                    raise LeadActionRefused(
-                        _("%(who)s already holds %(held)d grade-%(grade)s leads, the most "
-                          "one rep may hold is %(cap)d.")
-                        % {"who": who, "held": held.get(grade, 0), "grade": grade,
-                           "cap": caps[grade]},
-                        "grade_cap",
-                    )
+    check_caps(LEADS, user_id, pool, adding=adding, claiming=claiming, who=who,
+               grades=grades, refused=LeadActionRefused)
 
 
 # Fields of a lead handed to a new owner: a fresh recycle clock.
@@ -154,24 +77,7 @@ _FRESH_CLOCK = {"recycle_grace": timedelta(0), "clock_paused_at": None}
 
 def _start_clocks(lead_ids) -> None:
     """Set the recycle due time of leads that just got an owner (same transaction)."""
-    circulation.refresh_due(LEADS, ids=list(lead_ids))
-
-
-def _check_cooldown(user_id: int, lead: Lead) -> None:
-    days = lead.pool.cooldown_days
-    if not days:
-        return
-    last = (
-        LeadEvent.objects.filter(lead=lead, from_owner_id=user_id, kind__in=LeadEvent.LOSING)
-        .order_by("-created_at").values_list("created_at", flat=True).first()
-    )
-    if last and last > timezone.now() - timedelta(days=days):
-        until = timezone.localtime(last + timedelta(days=days))
-        raise LeadActionRefused(
-            _("You held this lead before; you may claim it again after %(until)s.")
-            % {"until": until.strftime("%Y-%m-%d %H:%M")},
-            "cooldown",
-        )
+    refresh_due(LEADS, ids=list(lead_ids))
 
 
 # --- claim, release, assign, transfer --------------------------------------------------
@@ -180,7 +86,7 @@ def _check_cooldown(user_id: int, lead: Lead) -> None:
 def lead_claim(*, lead_id: int, user) -> Lead:
     """A rep takes a pool lead. Exactly one of several simultaneous claimers wins."""
     with transaction.atomic():
-        _lock_owner(user.pk)
+        lock_reps([user.pk])
         lead = Lead.objects.select_related("pool").filter(pk=lead_id).first()
         if lead is None or not pool_allows(user, lead.pool, "claim_from_pool"):
             raise LeadActionRefused(_("You may not claim leads from this pool."), "forbidden")
@@ -188,22 +94,12 @@ def lead_claim(*, lead_id: int, user) -> Lead:
             raise LeadActionRefused(_("This lead is already yours."), "already_yours")
         if lead.owner_id is not None or lead.status != Lead.Status.IN_POOL:
             raise _taken(lead)
-        _check_cooldown(user.pk, lead)
+        check_cooldown(LEADS, lead.pool, lead.pk, user.pk, refused=LeadActionRefused)
         _check_caps(user.pk, lead.pool, adding=1, claiming=True, who=_("You"),
                     grades=[lead.grade])
-        now = timezone.now()
-        taken = Lead.objects.filter(pk=lead.pk, owner__isnull=True,
-                                    status=Lead.Status.IN_POOL).update(
-            owner=user, status=Lead.Status.ASSIGNED, assigned_at=now, **_FRESH_CLOCK
-        )
-        if taken != 1:
+        if not take(LEADS, record=lead, user=user, now=timezone.now()):
             lead.refresh_from_db()
             raise _taken(lead)
-        LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.CLAIMED, actor=user, to_owner=user,
-            from_pool=lead.pool, to_pool=lead.pool, created_at=now,
-        )
-        _start_clocks([lead.pk])
     lead.refresh_from_db()
     return lead
 
@@ -222,7 +118,7 @@ def pool_lead_open(*, lead: Lead, user) -> bool:
         return False
     today = timezone.localdate()
     with transaction.atomic():
-        _lock_owner(user.pk)
+        lock_reps([user.pk])
         # The limit is the pool's: opens of other pools' leads do not use it up.
         opened = PoolLeadOpen.objects.filter(user=user, day=today, lead__pool_id=lead.pool_id)
         if opened.filter(lead=lead).exists():
@@ -254,13 +150,13 @@ def lead_release(*, lead_id: int, user, reason: str, note: str = "") -> Lead:
         if lead is None or lead.owner_id != user.pk or not lead.is_open:
             raise LeadActionRefused(_("Only the owner can release this lead."), "not_owner")
         now = timezone.now()
-        Lead.objects.filter(pk=lead.pk).update(**circulation.returned_values(LEADS, now))
+        Lead.objects.filter(pk=lead.pk).update(**returned_values(LEADS, now))
         LeadEvent.objects.create(
             lead=lead, kind=LeadEvent.Kind.RELEASED, actor=user, from_owner=user,
             from_pool=lead.pool, to_pool=lead.pool, reason=reason, note=note, created_at=now,
         )
         pool_id = lead.pool_id
-        transaction.on_commit(lambda: circulation.schedule_arrivals([pool_id]))
+        transaction.on_commit(lambda: schedule_arrivals([pool_id]))
     lead.refresh_from_db()
     return lead
 
@@ -277,7 +173,7 @@ def lead_assign(*, lead_ids: Sequence[int], to_user_id: int, actor) -> int:
     target = _target_user(to_user_id)
     in_scope = data_scope_for(actor).users().filter(pk=to_user_id).exists()
     with transaction.atomic():
-        _lock_owner(to_user_id)
+        lock_reps([to_user_id])
         leads = list(
             Lead.objects.select_for_update(of=("self",)).select_related("pool")
             .filter(pk__in=lead_ids, owner__isnull=True, status=Lead.Status.IN_POOL)
@@ -332,7 +228,7 @@ def lead_transfer(*, lead_ids: Sequence[int], to_user_id: int, actor, reason: st
             "forbidden",
         )
     with transaction.atomic():
-        _lock_owner(to_user_id)
+        lock_reps([to_user_id])
         leads = list(
             Lead.objects.select_for_update(of=("self",)).select_related("pool")
             .filter(scope.owners_q("owner"), pk__in=lead_ids,
@@ -389,7 +285,7 @@ def lead_star(*, lead_id: int, user, starred: bool) -> Lead:
         updated = Lead.objects.filter(pk=lead_id, owner=user).update(is_starred=starred)
         if not updated:
             raise LeadActionRefused(_("Only the owner can star this lead."), "not_owner")
-        circulation.refresh_due(LEADS, ids=[lead_id])
+        refresh_due(LEADS, ids=[lead_id])
     return Lead.objects.get(pk=lead_id)
 
 
@@ -399,7 +295,7 @@ def followup_add(*, lead_id: int, user, kind: str, outcome: str, content: str,
 
     The same write as on customers and opportunities (``services_followups``).
     """
-    from .services_followups import followup_record
+    from .followups.services import followup_record
 
     return followup_record(subject="lead", record_id=lead_id, user=user, kind=kind,
                            outcome=outcome, content=content, next_at=next_at)
@@ -459,12 +355,12 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
         raise LeadActionRefused(_("A lead needs a name."), "invalid")
     if not any((data.get(f) or "").strip() for f in ("mobile", "phone", "email", "wechat")):
         raise LeadActionRefused(_("Give at least one way to reach the lead."), "invalid")
-    from . import collision
+    from .intake import collision
 
     contact_data = {"mobile": data.get("mobile", ""), "email": data.get("email", ""),
                     "company": data.get("company", "")}
     hits = duplicate_hits(**contact_data)
-    others = collision.customer_collisions(collision.keys_of(**contact_data))
+    others = collision.record_collisions(collision.keys_of(**contact_data))
     policy = collision.policy_for(data.get("channel") or "manual", "manual")
     attach_to = None
     attributes = dict(attributes or {})
@@ -484,7 +380,7 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
     with transaction.atomic():
         owner_id = attach_to.owner_id if attach_to else (actor.pk if take_ownership else None)
         if owner_id:
-            _lock_owner(owner_id)
+            lock_reps([owner_id])
             _check_caps(owner_id, pool, adding=1, claiming=False,
                         who=_("You") if owner_id == actor.pk else _display_id(owner_id))
         now = timezone.now()
@@ -506,7 +402,7 @@ def lead_create(*, pool: LeadPool, actor, data: dict, attributes: dict | None = 
         if owner_id:
             _start_clocks([lead.pk])
         else:
-            transaction.on_commit(lambda: circulation.schedule_arrivals([pool.pk]))
+            transaction.on_commit(lambda: schedule_arrivals([pool.pk]))
     return lead
 
 
@@ -576,10 +472,10 @@ def leads_handover(*, employee, successor, actor) -> int:
         kind, to_owner, reason = LeadEvent.Kind.TRANSFERRED, successor.user_id, "departure"
         _start_clocks(ids)
     else:
-        Lead.objects.filter(pk__in=ids).update(**circulation.returned_values(LEADS, now))
+        Lead.objects.filter(pk__in=ids).update(**returned_values(LEADS, now))
         kind, to_owner, reason = LeadEvent.Kind.RELEASED, None, "departure"
         pool_ids = {pool_id for _pk, pool_id in open_leads}
-        transaction.on_commit(lambda: circulation.schedule_arrivals(pool_ids))
+        transaction.on_commit(lambda: schedule_arrivals(pool_ids))
     LeadEvent.objects.bulk_create(
         LeadEvent(lead_id=pk, kind=kind, actor_id=actor_id, from_owner_id=employee.user_id,
                   to_owner_id=to_owner, from_pool_id=pool_id, to_pool_id=pool_id,

@@ -31,10 +31,10 @@ def import_sweep() -> dict:
     return sweep()
 
 
-# --- the rule engine: thin wrappers over leads.circulation ---------------------------------
+# --- the rule engine: thin wrappers over leads.pools ---------------------------------------
 # Each is idempotent and safe to run twice at the same moment (rows are taken with
 # SKIP LOCKED, a pool is assigned by one run at a time), so a redelivered or overlapping
-# run just finds less to do. Time limits stay above circulation.RUN_SECONDS per pool.
+# run just finds less to do. Time limits stay above leads.pools.config.RUN_SECONDS per pool.
 
 
 def _summary(report) -> dict:
@@ -47,7 +47,7 @@ def _summary(report) -> dict:
 @shared_task(name="leads.engine_tick", time_limit=170, soft_time_limit=150)
 def engine_tick() -> dict:
     """Every 30 s (beat): leave clocks, routing, assignment and the first-touch SLA."""
-    from .circulation import tick
+    from .pools.runs import tick
 
     return _summary(tick())
 
@@ -55,7 +55,7 @@ def engine_tick() -> dict:
 @shared_task(name="leads.recycle_sweep", time_limit=290, soft_time_limit=270)
 def recycle_sweep() -> dict:
     """Every 5 min (beat): warnings, then records whose recycle deadline passed go back."""
-    from .circulation import recycle_run
+    from .pools.runs import recycle_run
 
     return _summary(recycle_run())
 
@@ -63,7 +63,7 @@ def recycle_sweep() -> dict:
 @shared_task(name="leads.pool_arrivals", time_limit=170, soft_time_limit=150)
 def pool_arrivals(pool_id: int) -> dict:
     """Right after records entered a pool: route them and assign by the pool's strategy."""
-    from .circulation import handle_arrivals
+    from .pools.runs import handle_arrivals
 
     return _summary(handle_arrivals(pool_id))
 
@@ -71,8 +71,8 @@ def pool_arrivals(pool_id: int) -> dict:
 @shared_task(name="leads.refresh_pool_due", time_limit=600, soft_time_limit=570)
 def refresh_pool_due(pool_id: int) -> dict:
     """After a pool's recycle rules changed: every owned record's due time again."""
-    from .circulation import refresh_due
     from .models import LeadPool
+    from .pools.due import refresh_due
     from .subjects import subject_for_pool
 
     pool = LeadPool.objects.filter(pk=pool_id).first()
@@ -90,7 +90,7 @@ def reminder_sweep() -> dict:
 
     Safe to run twice at the same moment (rows taken with SKIP LOCKED, idempotent keys).
     """
-    from .services_followups import reminder_sweep as sweep
+    from .followups.services import reminder_sweep as sweep
 
     report = sweep()
     return {"reminded": report.reminded, "closed": report.closed,

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -34,34 +34,6 @@ urlpatterns += [
     path("team/export.csv", views_export.team_leads_export, name="team_leads_export"),
 ]
 
-from . import views_rules  # noqa: E402
-
 urlpatterns += [
-    path("rules/", views_rules.rules_home, name="rules_home"),
-    path("rules/<slug:code>/", views_rules.pool_rules, name="pool_rules"),
-    path("rules/<slug:code>/next/", views_rules.pool_next, name="pool_next"),
-    path("rules/<slug:code>/assign-preview/", views_rules.pool_assign_preview,
-         name="pool_assign_preview"),
-    path("rules/<slug:code>/fairness/", views_rules.pool_fairness, name="pool_fairness"),
-    path("rules/<slug:code>/members/add/", views_rules.member_add, name="pool_member_add"),
-    path("rules/<slug:code>/members/<int:pk>/", views_rules.member_edit, name="pool_member_edit"),
-    path("rules/<slug:code>/members/<int:pk>/remove/", views_rules.member_remove,
-         name="pool_member_remove"),
-    path("rules/<slug:code>/recycle/new/", views_rules.recycle_rule_edit,
-         name="recycle_rule_new"),
-    path("rules/<slug:code>/recycle/<int:pk>/", views_rules.recycle_rule_edit,
-         name="recycle_rule_edit"),
-    path("rules/<slug:code>/recycle/<int:pk>/delete/", views_rules.recycle_rule_delete,
-         name="recycle_rule_delete"),
-    path("rules/<slug:code>/routing/new/", views_rules.routing_rule_edit,
-         name="routing_rule_new"),
-    path("rules/<slug:code>/routing/<int:pk>/", views_rules.routing_rule_edit,
-         name="routing_rule_edit"),
-    path("rules/<slug:code>/routing/<int:pk>/delete/", views_rules.routing_rule_delete,
-         name="routing_rule_delete"),
-    path("pool/<slug:code>/assign-now/", views_rules.pool_assign_now, name="pool_assign_now"),
-    path("pool/<slug:code>/route/", views_rules.pool_route, name="pool_route"),
-    path("<int:pk>/extension/", views_rules.lead_extension, name="lead_extension"),
-    path("extensions/", views_rules.extension_list, name="extension_list"),
-    path("extensions/<int:pk>/decide/", views_rules.extension_decide, name="extension_decide"),
+    path("", include("leads.rules.urls")),
 ]

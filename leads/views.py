@@ -25,6 +25,8 @@ from . import selectors, services
 from .forms import AssignForm, FollowUpForm, LeadForm, ReasonForm, TransferForm
 from .models import FollowUp, Lead, LeadPool
 from .permissions import descendant_pools, pool_allows, pools_for
+from .pools.claims import rep_load
+from .subjects import LEADS
 
 
 def _partial(request, template: str, partial: str) -> str:
@@ -80,7 +82,7 @@ def pool_list(request):
     former = selectors.former_owner_lead_ids(request.user,
                                              [lead.pk for lead in page.rows] if page else [])
     can_claim = bool(pool) and pool_allows(request.user, pool, "claim_from_pool")
-    load = services.rep_load(request.user.pk, pool) if pool and can_claim else None
+    load = rep_load(LEADS, request.user.pk, pool) if pool and can_claim else None
     can_assign = bool(pool) and pool_allows(request.user, pool, "assign_from_pool")
     route_targets = []
     if pool and rights_for(request.user).can(Operation.ROUTE) and (

@@ -8,6 +8,7 @@ from crm_site.lib.admin import ViewerAwareAdminMixin
 from orgs.access import Kind, can_unmask, mask_for
 from orgs.access.admin import BAG, MaskedFieldsAdminMixin
 
+from .customers.selectors import METHOD_MASK
 from .models import (
     Contact,
     ContactMethod,
@@ -17,7 +18,6 @@ from .models import (
     OpportunityEvent,
     OpportunityStageChange,
 )
-from .selectors_customers import METHOD_MASK
 
 
 class CustomerContactInline(admin.TabularInline):
@@ -84,7 +84,7 @@ class ContactAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
     inlines = [ContactMethodInline]
 
     def save_formset(self, request, form, formset, change):
-        from .services_customers import method_key
+        from .customers.services import method_key
 
         for method in formset.save(commit=False):
             method.value_key = method_key(method.kind, method.value)

@@ -10,19 +10,31 @@ class OpportunitiesConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the departure handover step of customers, contacts and opportunities,
+        # the follow-up subjects (customers, opportunities) and the pool subject, the
+        # collision source of lead intake (customers and contacts),
         # the win_rate weight source of the rule engine, and the demo's conversions of
         # leads into customers and opportunities.
         from auditlog.registry import auditlog
 
         from leads.demo import register_demo_conversions
+        from leads.intake.collision import register_collision_source
+        from leads.subjects import register_subject
         from orgs.access import register_record_rules
 
-        from . import importing, models, services_customers, weights  # noqa: F401
+        from . import importing, models, weights  # noqa: F401
+        from .customers import services as services_customers  # noqa: F401
+        from .customers.collisions import customer_collisions
+        from .customers.selectors import visible_contacts, visible_customers
         from .demo import convert_demo_leads
-        from .selectors_customers import visible_contacts, visible_customers
-        from .selectors_pipeline import visible_opportunities
+        from .pipeline.selectors import visible_opportunities
+        from .subjects import CUSTOMERS, OPPORTUNITIES
 
         register_demo_conversions(convert_demo_leads)
+        # Follow-ups are written on customers and opportunities; opportunities circulate.
+        register_subject(CUSTOMERS, visible=visible_customers)
+        register_subject(OPPORTUNITIES, visible=visible_opportunities)
+        # A new lead collides with a known customer or contact (撞单).
+        register_collision_source("customers", customer_collisions)
         # Who may open and unmask customers, contacts and opportunities (``orgs.access``).
         register_record_rules("opportunities.Customer", visible=visible_customers)
         register_record_rules("opportunities.Contact", visible=visible_contacts)

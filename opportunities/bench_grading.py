@@ -19,8 +19,8 @@ import time
 
 from django.db import connection, transaction
 
+from .customers.grading import customers_grade
 from .models import Customer, Opportunity
-from .services_customers import customers_grade
 
 PREFIX = "crm-bench-g-"
 SCALES = {"small": (2_000, 1_000), "medium": (50_000, 20_000), "full": (500_000, 200_000)}

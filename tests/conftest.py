@@ -53,3 +53,42 @@ def redis_worker(transactional_db):
             yield celery_app
     finally:
         celery_app.conf.update(previous)
+
+
+@pytest.fixture
+def wangfang(demo_org):
+    """Shanghai team rep of the demo company."""
+    from tests.helpers import user
+
+    return user("rep_wangfang")
+
+
+@pytest.fixture
+def lilei(demo_org):
+    """Shanghai team rep."""
+    from tests.helpers import user
+
+    return user("rep_lilei")
+
+
+@pytest.fixture
+def zhangwei(demo_org):
+    """Hangzhou team rep: outside the Shanghai manager's unit."""
+    from tests.helpers import user
+
+    return user("rep_zhangwei")
+
+
+@pytest.fixture
+def client_for(db):
+    """``client_for("rep_wangfang")``: a separate signed-in browser for each user."""
+    from django.test import Client
+
+    from tests.helpers import MODEL_BACKEND, user
+
+    def _client(username: str, **defaults) -> Client:
+        client = Client(**defaults)
+        client.force_login(user(username), backend=MODEL_BACKEND)
+        return client
+
+    return _client

@@ -7,7 +7,8 @@ register = template.Library()
 def renewals_card(context):
     """The workbench card: my active contracts ending within the renewal window."""
     from contracts.selectors import renewals_for
-    from contracts.services import renewal_days
+
+    from ..services.renewals import renewal_days
 
     request = context["request"]
     return {"renewals": renewals_for(user=request.user), "days": renewal_days()}
@@ -24,9 +25,10 @@ def customer_deals(context, customer):
 
     from contracts.models import PaymentInstalment
     from contracts.selectors import visible_contracts, visible_orders
-    from contracts.services import renewal_days
     from orgs.rights import Entry
     from orgs.selectors import data_scope_for, rights_for
+
+    from ..services.renewals import renewal_days
 
     user = context["request"].user
     today = timezone.localdate()

@@ -270,7 +270,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Customer grading (opportunities.services_customers.customers_grade): the least amount
+# Customer grading (opportunities.customers.grading.customers_grade): the least amount
 # signed in the last 12 months that earns each grade (an admin may override each one with
 # ``min_amount`` in the extra of the customer-grade dictionary), where the amount comes
 # from (a registered source: won opportunities until orders exist), and how many key

@@ -33,7 +33,6 @@ from notifications.models import Notification
 from orgs.demo import DemoReport
 from orgs.models import Employee, OrgUnit
 
-from .. import circulation
 from ..engine import strategies
 from ..models import (
     FollowUp,
@@ -45,6 +44,10 @@ from ..models import (
     RoutingRule,
     Touchpoint,
 )
+from ..pools.config import OVERALL_CAP, clock_rules, grade_caps
+from ..pools.due import refresh_due
+from ..pools.recycle import recycle_destination
+from ..pools.route import route_rules
 from ..subjects import LEADS
 from . import texts
 from .world import (
@@ -234,13 +237,13 @@ def _policy(pools: dict[str, LeadPool]) -> Policy:
             for name in [*EAST_REPS, *SOUTH_REPS] if name in users}
     east_ids = [u for u, r in reps.items() if r.region == "east"]
     south_ids = [u for u, r in reps.items() if r.region == "south"]
-    clock_rules = circulation.clock_rules([p.pk for p in pools.values()])
+    pool_clock_rules = clock_rules([p.pk for p in pools.values()])
     dormant_default = pools["dormant"].pk
     rules_by_pool: dict[int, dict[int, RuleInfo]] = {}
     for rule in RecycleRule.objects.filter(pool__in=pools.values(), is_active=True):
         rules_by_pool.setdefault(rule.pool_id, {})[rule.pk] = RuleInfo(
             rule.pk, rule.name, rule.kind,
-            circulation._destination(rule, rule.pool, dormant_default))
+            recycle_destination(rule, rule.pool, dormant_default))
     members = {}
     for member in PoolMember.objects.filter(pool__in=pools.values(), is_active=True):
         members.setdefault(member.pool_id, []).append(
@@ -254,7 +257,7 @@ def _policy(pools: dict[str, LeadPool]) -> Policy:
             id=pool.pk, code=pool.code, region=pool.region, strategy=pool.strategy,
             owned_cap=pool.owned_cap, daily_claim_limit=pool.daily_claim_limit,
             cooldown=timedelta(days=pool.cooldown_days),
-            clock_rules=clock_rules.get(pool.pk, []), rules=rules_by_pool.get(pool.pk, {}),
+            clock_rules=pool_clock_rules.get(pool.pk, []), rules=rules_by_pool.get(pool.pk, {}),
             qualifying={"types": pool.qualifying_types, "outcomes": pool.qualifying_outcomes,
                         "min_length": pool.qualifying_min_length},
             claimers=claimers, members=members.get(pool.pk, []), **options)
@@ -265,9 +268,9 @@ def _policy(pools: dict[str, LeadPool]) -> Policy:
         pools={"east": info("east", east_ids), "south": info("south", south_ids),
                "sales": info("sales", everyone, claim_delay=(4, 120), interest=0.35),
                "dormant": info("dormant", everyone, claim_delay=(200, 900), interest=0.15)},
-        routes=circulation.route_rules(pools["master"]),
+        routes=route_rules(pools["master"]),
         reps=reps, marketing_id=users.get("marketing"),
-        caps=strategies.Caps(None, circulation.OVERALL_CAP, circulation.grade_caps()))
+        caps=strategies.Caps(None, OVERALL_CAP, grade_caps()))
 
 
 # --- arrivals ----------------------------------------------------------------------------
@@ -390,7 +393,7 @@ def _write(world: World, *, now: datetime, engine: bool) -> None:
             PoolMember.objects.filter(pool_id=pool_id, user_id=user_id).update(
                 swrr_current=current)
     owned = [life.data["pk"] for life in lives if life.status in Lead.OPEN_STATUSES]
-    circulation.refresh_due(LEADS, ids=owned, now=now)
+    refresh_due(LEADS, ids=owned, now=now)
 
 
 def _lead_row(life: Life) -> Lead:
@@ -459,7 +462,7 @@ def overdue_reminders(followups: list[FollowUp], *, code: str, names: dict[int, 
     """The reminders ``reminder_sweep`` sent for open plans that fell due — to the
     record's owner, unread: the same kind, text and idempotency key, at the moment the
     plan fell due."""
-    from ..services_followups import REMINDER_KINDS
+    from ..followups.services import REMINDER_KINDS
 
     url = {"lead": "lead_detail", "customer": "customer_detail",
            "opportunity": "opportunity_detail"}[code]

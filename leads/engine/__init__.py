@@ -6,7 +6,7 @@
 * ``clock``: when an owned lead (or opportunity) is due to be recycled, by which rule, and
   when its owner is warned.
 
-``leads.circulation`` loads the facts these functions need in a few set-based queries,
+``leads.pools`` loads the facts these functions need in a few set-based queries,
 calls them, and writes their decisions back set-based. Keeping the decisions here makes
 them cheap to run in bulk and testable with property-based tests.
 """

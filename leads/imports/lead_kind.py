@@ -56,7 +56,7 @@ def run_import(*, table: Table, pool: LeadPool, channel: str, mapping: dict, act
     connections, each batch in its own transaction with its journal entry. Inside a
     transaction every batch is written on the caller's connection, one after the other.
     """
-    from ..collision import policy_for
+    from ..intake.collision import policy_for
 
     journal = journal or NullJournal(on_progress)
     batch_size = batch_size or BATCH_SIZE
@@ -108,7 +108,7 @@ def _run(*, table: Table, options: ImportOptions, journal: Journal | None = None
 def _after(options: ImportOptions, counts: ImportCounts) -> None:
     """New leads in a pool are routed and assigned by its strategy right away."""
     if counts.accepted and options.pool is not None:
-        from ..circulation import schedule_arrivals
+        from ..pools.config import schedule_arrivals
 
         schedule_arrivals([options.pool.pk])
 

@@ -2,7 +2,7 @@
 
 New leads and their ``created`` events go in as one ``INSERT … SELECT FROM unnest``;
 rows repeating a lead are skipped or merged; rows repeating a customer or contact follow
-the channel's collision policy (``leads.collision``), the customers and contacts being
+the channel's collision policy (``leads.intake.collision``), the customers and contacts being
 looked up through the registry the opportunities app fills (``register_customer_hits``).
 """
 
@@ -115,7 +115,7 @@ def _attach_new(attach: list[tuple[_Row, str, int, int]], *, pool, ids: list[int
                 actor_id, now) -> None:
     """Hand freshly inserted leads that belong to a known customer to its owner, linked to
     the customer, with an ASSIGNED event each (one UPDATE for the batch)."""
-    from ..circulation import refresh_due
+    from ..pools.due import refresh_due
     from ..subjects import LEADS
 
     kinds, keys, owners, customers = [], [], [], []
@@ -159,7 +159,7 @@ def _write_batch(candidates: list[_Row], *, pool, channel, actor, merge: bool,
     """Write one batch in one transaction; returns what became of its rows. Rows that are
     already leads are skipped or merged (the job's choice; under the ``pool`` policy they
     enter the pool flagged); rows that are already customers or contacts follow the
-    channel's collision policy (``leads.collision``)."""
+    channel's collision policy (``leads.intake.collision``)."""
     counts = ImportCounts()
     if not candidates:
         return counts

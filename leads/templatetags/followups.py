@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def followup_panel(context, record) -> str:
-    from leads.views_followups import PANEL_TEMPLATE, panel_context
+    from ..followups.views import PANEL_TEMPLATE, panel_context
 
     request = context["request"]
     return render_to_string(PANEL_TEMPLATE, panel_context(request, record), request=request)

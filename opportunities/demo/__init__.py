@@ -22,16 +22,17 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from leads.circulation import clock_rules, refresh_due
 from leads.demo import Conversion, followup_rows, overdue_reminders
 from leads.demo.texts import LONG_STANDING, person_name
 from leads.models import FollowUp, LeadPool, RecycleRule
 from leads.normalize import normalize_company, normalize_email, normalize_phone
-from leads.subjects import OPPORTUNITIES
+from leads.pools.config import clock_rules
+from leads.pools.due import refresh_due
 from orgs.demo import DemoReport, office_after
 from orgs.models import OrgUnit
 
 from .. import stages as stage_dictionary
+from ..customers.grading import customers_grade
 from ..models import (
     Contact,
     ContactMethod,
@@ -41,7 +42,7 @@ from ..models import (
     OpportunityEvent,
     OpportunityStageChange,
 )
-from ..services_customers import customers_grade
+from ..subjects import OPPORTUNITIES
 from .deals import Deal, DealRules, care, live, move_stage, new_deal, write_note
 
 SEED = 20261123

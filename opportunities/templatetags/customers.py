@@ -2,7 +2,7 @@
 
 from django import template
 
-from opportunities.selectors_customers import method_display
+from ..customers.selectors import method_display
 
 register = template.Library()
 

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 def won_deal(demo_site, tmp_path, settings):
     from contracts.models import ApprovalBand, ApprovalBandStep, Product
     from opportunities.models import Opportunity
-    from tests.pipeline.conftest import make_opportunity, user
+    from tests.helpers import user
+    from tests.pipeline.conftest import make_opportunity
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     product = Product.objects.create(code="gtx-pro", name="GTX Pro", series="GTX",
@@ -29,7 +30,7 @@ def won_deal(demo_site, tmp_path, settings):
 
 def test_won_opportunity_to_payment_and_renewal(new_page, sign_in, demo_site, won_deal,
                                                  shot, tmp_path):
-    from contracts import services
+    from contracts.services import renewals
     from tests.contracts.conftest import PNG
 
     rep = new_page()
@@ -88,7 +89,7 @@ def test_won_opportunity_to_payment_and_renewal(new_page, sign_in, demo_site, wo
     expect(rep.get_by_test_id("instalment-status")).to_contain_text("已回款")
     shot(rep, "contracts-contract-paid")
 
-    services.renewal_sweep()
+    renewals.renewal_sweep()
     rep.goto(f"{demo_site}/workbench/")
     expect(rep.get_by_test_id("renewals")).to_contain_text(number)
     shot(rep, "contracts-workbench-renewals")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo(demo_site) -> str:
     """The live server with the whole demo, after the engine's first tick."""
-    from leads.circulation import run_all
+    from leads.pools.runs import run_all
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     run_all()
@@ -183,8 +183,8 @@ def test_sales_manager(page: Page, demo, sign_in, shot):
 
 def test_director(page: Page, demo, sign_in, shot):
     from contracts.models import ApprovalStep, Contract
-    from contracts.services import approval_decide
-    from tests.leads.conftest import user
+    from contracts.services.approvals import approval_decide
+    from tests.helpers import user
 
     # (The Shanghai manager approved the first step, as in the manager's walk-through.)
     first = ApprovalStep.objects.get(approver__username="mgr_shanghai", status="current",
@@ -268,7 +268,7 @@ def test_marketing(page: Page, demo, sign_in, shot):
     form.locator("#id_pool").select_option(label="总线索池")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
-    from leads.circulation import tick
+    from leads.pools.runs import tick
 
     tick()  # the engine's next tick (the workers run it every 30 seconds)
     lead = Lead.objects.get(mobile_key="13722223333")

@@ -12,10 +12,11 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_due_followup_rings_the_bell_and_shows_as_overdue(page, demo_site, sign_in, shot):
+    from leads.followups.services import reminder_sweep
     from leads.models import FollowUp, Lead, LeadPool
-    from leads.services_followups import reminder_sweep
     from orgs.models import OrgUnit
-    from tests.leads.conftest import make_lead, user
+    from tests.helpers import user
+    from tests.leads.conftest import make_lead
 
     master = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
     pool = LeadPool.objects.create(code="fu_east", name="跟进测试池", parent=master,

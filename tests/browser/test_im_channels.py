@@ -14,13 +14,14 @@ pytestmark = pytest.mark.browser
 
 def test_an_admin_connects_wecom_and_a_reps_reminder_reaches_their_wecom(
         page, new_page, demo_site, sign_in, shot, settings):
+    from leads.followups.services import reminder_sweep
     from leads.models import FollowUp, Lead, LeadPool
-    from leads.services_followups import reminder_sweep
     from notifications.channels.fake import FakeWeCom
     from notifications.channels.models import ChannelConfig, Delivery
     from notifications.channels.services import im_sweep
     from orgs.models import Employee, OrgUnit
-    from tests.leads.conftest import make_lead, user
+    from tests.helpers import user
+    from tests.leads.conftest import make_lead
 
     settings.SITE_BASE_URL = demo_site
     fake = FakeWeCom(users={"wangfang", "zhoujianguo"}).start()

@@ -15,7 +15,8 @@ def test_a_rep_converts_a_lead_into_customer_contact_and_opportunity(demo_site, 
     from leads.models import Lead, LeadPool
     from opportunities.demo import seed_demo as seed_customers_and_deals
     from orgs.models import OrgUnit
-    from tests.leads.conftest import make_lead, user
+    from tests.helpers import user
+    from tests.leads.conftest import make_lead
 
     seed_customers_and_deals(engine=False)  # her long-standing customers among them
     pool = LeadPool.objects.create(code="t_east", name="测试华东池",
@@ -54,7 +55,8 @@ def test_a_rep_converts_a_lead_into_customer_contact_and_opportunity(demo_site, 
 def test_cards_move_by_drag_and_by_keyboard_and_a_stale_board_is_refused(
         demo_site, page: Page, new_page, sign_in, shot):
     from opportunities.models import Opportunity
-    from tests.pipeline.conftest import make_opportunity, user
+    from tests.helpers import user
+    from tests.pipeline.conftest import make_opportunity
 
     rep = user("rep_wangfang")
     dragged = make_opportunity(owner=rep, stage="prospecting", name="拖动商机", amount=200_000)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def demo(demo_site) -> str:
-    from leads.circulation import run_all
+    from leads.pools.runs import run_all
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     run_all()

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def engine_site(demo_site) -> str:
-    from leads.circulation import run_all
     from leads.demo import seed_demo
+    from leads.pools.runs import run_all
 
     seed_demo()
     run_all()  # what the workers do first: the backlog is routed and handed out
@@ -34,8 +34,8 @@ def owned_lead(username: str, *, days_ago: float, pool_code: str = "east_pool", 
     since, its recycle clock set."""
     from django.contrib.auth import get_user_model
 
-    from leads.circulation import refresh_due
     from leads.models import Lead, LeadEvent, LeadPool
+    from leads.pools.due import refresh_due
     from leads.subjects import LEADS
 
     pool = LeadPool.objects.get(code=pool_code)
@@ -88,8 +88,8 @@ def test_a_director_edits_a_recycle_rule_after_previewing_it(page, engine_site, 
 
     # What the preview listed is what the sweep does: back to the pool, from where the
     # East pool hands it straight to someone else (never back to Li Lei: cool-down).
-    from leads.circulation import recycle_run
     from leads.models import LeadEvent
+    from leads.pools.runs import recycle_run
 
     recycle_run()
     event = LeadEvent.objects.get(lead=stale, kind="recycled")
@@ -147,8 +147,8 @@ def test_a_new_lead_is_routed_and_assigned_and_shows_on_the_reps_workbench(
 
 def test_a_rep_is_warned_then_asks_for_more_time_and_the_manager_approves(
         new_page, engine_site, sign_in, shot):
-    from leads.circulation import recycle_run
     from leads.models import ExtensionRequest
+    from leads.pools.runs import recycle_run
 
     lead = owned_lead("rep_wangfang", days_ago=6.5, name="钱多多")
     recycle_run()  # the sweep warns: due within a day

@@ -10,10 +10,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from contracts import services
 from contracts.models import ApprovalBand, ApprovalBandStep, Product
+from contracts.services import agreements, orders
 from opportunities.models import Opportunity
-from tests.pipeline.conftest import client_for, make_opportunity, user  # noqa: F401
+from tests.helpers import user
+from tests.pipeline.conftest import make_opportunity
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff"
@@ -63,15 +64,15 @@ def make_order(owner, customer, *lines, opportunity=None):
     from contracts.models import Product
 
     product = Product.objects.order_by("pk").first()
-    return services.order_create(
+    return orders.order_create(
         user=owner, customer=customer, opportunity=opportunity,
-        lines=[services.LineInput(product.pk, Decimal(str(q)), Decimal(str(p)),
+        lines=[orders.LineInput(product.pk, Decimal(str(q)), Decimal(str(p)),
                                   Decimal(str(d))) for q, p, d in lines])
 
 
 def make_contract(owner, customer, amount="50000.00", *, days=365, start=None):
     start = start or timezone.localdate()
-    return services.contract_create(user=owner, customer=customer, title="年度合同",
+    return agreements.contract_create(user=owner, customer=customer, title="年度合同",
                                     start_on=start, end_on=start + timedelta(days=days),
                                     amount=Decimal(amount))
 

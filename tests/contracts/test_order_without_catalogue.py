@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from contracts.models import Order, Product
 from opportunities.models import Opportunity
+from tests.helpers import user
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from django.db import close_old_connections
 
-from contracts import services
 from contracts.models import ApprovalBand, ApprovalBandStep, ApprovalStep, Contract, ContractOrder
+from contracts.services import agreements, approvals
+from tests.helpers import user
 
-from .conftest import make_contract, make_order, user
+from .conftest import make_contract, make_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,9 +44,9 @@ def test_a_double_click_approves_once(won):
     ApprovalBandStep.objects.create(band=band, position=2, kind="next_level")
     wangfang, mgr = user("rep_wangfang"), user("mgr_shanghai")
     contract = make_contract(wangfang, won.customer, "20000")
-    services.contract_activate(contract_id=contract.pk, user=wangfang)
+    agreements.contract_activate(contract_id=contract.pk, user=wangfang)
     step = ApprovalStep.objects.get(request__contract=contract, position=1)
-    outcomes = _together(*[lambda: services.approval_decide(step_id=step.pk, user=mgr,
+    outcomes = _together(*[lambda: approvals.approval_decide(step_id=step.pk, user=mgr,
                                                             approve=True)] * 4)
     assert [o[0] for o in outcomes].count("ok") == 1
     assert ApprovalStep.objects.get(request__contract=contract, position=2).status == "current"
@@ -57,7 +58,7 @@ def test_parallel_allocations_never_exceed_the_contract(won):
     contract = make_contract(wangfang, won.customer, "1000")
     orders = [make_order(wangfang, won.customer, (1, "800", 0)) for _ in range(4)]
     outcomes = _together(*[
-        (lambda o=o: services.allocation_set(contract_id=contract.pk, order_id=o.pk,
+        (lambda o=o: agreements.allocation_set(contract_id=contract.pk, order_id=o.pk,
                                              amount="400", user=wangfang)) for o in orders])
     assert [o[0] for o in outcomes].count("ok") == 2
     total = sum(a.amount for a in ContractOrder.objects.filter(contract=contract))

@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from contracts import services
 from contracts.models import (
     ApprovalStep,
     Contract,
@@ -18,10 +17,12 @@ from contracts.models import (
     PaymentInstalment,
 )
 from contracts.money import line_total, order_total
+from contracts.services import agreements, approvals, common, orders, payments, renewals
 from leads.models import FollowUp
 from notifications.models import Notification
+from tests.helpers import user
 
-from .conftest import PDF, PNG, make_contract, make_order, upload, user
+from .conftest import PDF, PNG, make_contract, make_order, upload
 
 
 @pytest.fixture(autouse=True)
@@ -71,16 +72,16 @@ def test_allocations_never_exceed_either_side(won):
     order = make_order(wangfang, won.customer, (1, "30000", 0))
     other = make_order(wangfang, won.customer, (1, "40000", 0))
     contract = make_contract(wangfang, won.customer, "50000")
-    services.allocation_set(contract_id=contract.pk, order_id=order.pk, amount="30000",
+    agreements.allocation_set(contract_id=contract.pk, order_id=order.pk, amount="30000",
                             user=wangfang)
-    with pytest.raises(services.ActionRefused, match=r"20,000|20000"):
-        services.allocation_set(contract_id=contract.pk, order_id=other.pk, amount="25000",
+    with pytest.raises(common.ActionRefused, match=r"20,000|20000"):
+        agreements.allocation_set(contract_id=contract.pk, order_id=other.pk, amount="25000",
                                 user=wangfang)
-    services.allocation_set(contract_id=contract.pk, order_id=other.pk, amount="20000",
+    agreements.allocation_set(contract_id=contract.pk, order_id=other.pk, amount="20000",
                             user=wangfang)
     second = make_contract(wangfang, won.customer, "50000")
-    with pytest.raises(services.ActionRefused):
-        services.allocation_set(contract_id=second.pk, order_id=order.pk, amount="1",
+    with pytest.raises(common.ActionRefused):
+        agreements.allocation_set(contract_id=second.pk, order_id=order.pk, amount="1",
                                 user=wangfang)
     assert sum(a.amount for a in contract.allocations.all()) == Decimal("50000")
 
@@ -88,21 +89,21 @@ def test_allocations_never_exceed_either_side(won):
 def test_attachments_are_checked_by_extension_size_and_content(won, settings):
     wangfang = user("rep_wangfang")
     contract = make_contract(wangfang, won.customer)
-    a = services.attachment_add(contract_id=contract.pk, user=wangfang,
+    a = agreements.attachment_add(contract_id=contract.pk, user=wangfang,
                                 upload=upload("扫描件.png", PNG))
     assert a.kind == "image" and a.file.storage.exists(a.file.name)
-    p = services.attachment_add(contract_id=contract.pk, user=wangfang,
+    p = agreements.attachment_add(contract_id=contract.pk, user=wangfang,
                                 upload=upload("contract.PDF", PDF))
     assert p.kind == "pdf"
     with pytest.raises(ValidationError, match="not an allowed file type"):
-        services.attachment_add(contract_id=contract.pk, user=wangfang,
+        agreements.attachment_add(contract_id=contract.pk, user=wangfang,
                                 upload=upload("run.exe", b"MZ\x90\x00"))
     with pytest.raises(ValidationError, match=r"content of “fake\.pdf” is not a PDF"):
-        services.attachment_add(contract_id=contract.pk, user=wangfang,
+        agreements.attachment_add(contract_id=contract.pk, user=wangfang,
                                 upload=upload("fake.pdf", b"<html><script>"))
     settings.CONTRACT_ATTACHMENT_MAX_BYTES = 100
     with pytest.raises(ValidationError, match="the limit is 100"):
-        services.attachment_add(contract_id=contract.pk, user=wangfang,
+        agreements.attachment_add(contract_id=contract.pk, user=wangfang,
                                 upload=upload("big.pdf", PDF + b"0" * 200))
     assert ContractAttachment.objects.count() == 2
 
@@ -111,21 +112,21 @@ def test_contract_needs_approval_through_the_chain(won, band, django_capture_on_
     wangfang, mgr, director = (user("rep_wangfang"), user("mgr_shanghai"), user("director"))
     contract = make_contract(wangfang, won.customer, "50000")
     with django_capture_on_commit_callbacks(execute=True):
-        contract = services.contract_activate(contract_id=contract.pk, user=wangfang)
+        contract = agreements.contract_activate(contract_id=contract.pk, user=wangfang)
     assert contract.status == Contract.Status.PENDING_APPROVAL
     steps = list(ApprovalStep.objects.filter(request__contract=contract).order_by("position"))
     assert [s.approver for s in steps] == [mgr, director]
     assert Notification.objects.filter(recipient=mgr, kind="approval_requested").exists()
     # The director cannot jump the queue; nobody else can decide.
-    with pytest.raises(services.ActionRefused):
-        services.approval_decide(step_id=steps[1].pk, user=director, approve=True)
-    services.approval_decide(step_id=steps[0].pk, user=mgr, approve=True, comment="可以")
+    with pytest.raises(common.ActionRefused):
+        approvals.approval_decide(step_id=steps[1].pk, user=director, approve=True)
+    approvals.approval_decide(step_id=steps[0].pk, user=mgr, approve=True, comment="可以")
     contract.refresh_from_db()
     assert contract.status == Contract.Status.PENDING_APPROVAL
-    with pytest.raises(services.ActionRefused, match="already decided"):
-        services.approval_decide(step_id=steps[0].pk, user=mgr, approve=True)
+    with pytest.raises(common.ActionRefused, match="already decided"):
+        approvals.approval_decide(step_id=steps[0].pk, user=mgr, approve=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.approval_decide(step_id=steps[1].pk, user=director, approve=True)
+        approvals.approval_decide(step_id=steps[1].pk, user=director, approve=True)
     contract.refresh_from_db()
     assert contract.status == Contract.Status.ACTIVE and contract.approved_at
     assert Notification.objects.filter(recipient=wangfang, kind="approval_approved").exists()
@@ -135,12 +136,12 @@ def test_rejection_needs_a_comment_and_returns_a_draft(won, band,
                                                       django_capture_on_commit_callbacks):
     wangfang, mgr = user("rep_wangfang"), user("mgr_shanghai")
     contract = make_contract(wangfang, won.customer, "50000")
-    services.contract_activate(contract_id=contract.pk, user=wangfang)
+    agreements.contract_activate(contract_id=contract.pk, user=wangfang)
     step = ApprovalStep.objects.get(request__contract=contract, position=1)
     with pytest.raises(ValidationError):
-        services.approval_decide(step_id=step.pk, user=mgr, approve=False)
+        approvals.approval_decide(step_id=step.pk, user=mgr, approve=False)
     with django_capture_on_commit_callbacks(execute=True):
-        services.approval_decide(step_id=step.pk, user=mgr, approve=False, comment="金额有误")
+        approvals.approval_decide(step_id=step.pk, user=mgr, approve=False, comment="金额有误")
     contract.refresh_from_db()
     assert contract.status == Contract.Status.DRAFT and contract.approved_at is None
     note = Notification.objects.get(recipient=wangfang, kind="approval_rejected")
@@ -150,7 +151,7 @@ def test_rejection_needs_a_comment_and_returns_a_draft(won, band,
 def test_small_contract_activates_without_approval(won, band):
     wangfang = user("rep_wangfang")
     contract = make_contract(wangfang, won.customer, "9999.99")
-    assert services.contract_activate(contract_id=contract.pk,
+    assert agreements.contract_activate(contract_id=contract.pk,
                                       user=wangfang).status == Contract.Status.ACTIVE
 
 
@@ -159,28 +160,28 @@ def test_payment_plan_payments_and_statuses(won, django_capture_on_commit_callba
     contract = make_contract(wangfang, won.customer, "100000")
     today = timezone.localdate()
     with pytest.raises(ValidationError, match="more than the amount"):
-        services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
-            services.InstalmentInput(today, Decimal("60000")),
-            services.InstalmentInput(today, Decimal("50000"))])
-    first, second = services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
-        services.InstalmentInput(today - timedelta(days=1), Decimal("60000")),
-        services.InstalmentInput(today + timedelta(days=30), Decimal("40000"))])
-    services.payment_record(instalment_id=second.pk, user=wangfang, amount="10000",
+        payments.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+            payments.InstalmentInput(today, Decimal("60000")),
+            payments.InstalmentInput(today, Decimal("50000"))])
+    first, second = payments.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+        payments.InstalmentInput(today - timedelta(days=1), Decimal("60000")),
+        payments.InstalmentInput(today + timedelta(days=30), Decimal("40000"))])
+    payments.payment_record(instalment_id=second.pk, user=wangfang, amount="10000",
                             received_on=today)
     with pytest.raises(ValidationError, match=r"30,000|30000"):
-        services.payment_record(instalment_id=second.pk, user=wangfang, amount="30000.01",
+        payments.payment_record(instalment_id=second.pk, user=wangfang, amount="30000.01",
                                 received_on=today)
     PaymentInstalment.objects.filter(pk=first.pk).update(status="pending")
-    assert services.payment_sweep(today=today) == 1
+    assert payments.payment_sweep(today=today) == 1
     statuses = dict(PaymentInstalment.objects.values_list("pk", "status"))
     assert statuses == {first.pk: "overdue", second.pk: "partial"}
-    assert services.payment_sweep(today=today) == 0  # nothing left to change
-    services.payment_record(instalment_id=first.pk, user=wangfang, amount="60000",
+    assert payments.payment_sweep(today=today) == 0  # nothing left to change
+    payments.payment_record(instalment_id=first.pk, user=wangfang, amount="60000",
                             received_on=today)
     assert PaymentInstalment.objects.get(pk=first.pk).status == "done"
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.payment_reminder_sweep(today=today, days=40) == 1
-    assert services.payment_reminder_sweep(today=today, days=40) == 0
+        assert payments.payment_reminder_sweep(today=today, days=40) == 1
+    assert payments.payment_reminder_sweep(today=today, days=40) == 0
     assert Notification.objects.filter(recipient=wangfang, kind="payment_due").count() == 1
 
 
@@ -196,24 +197,24 @@ def test_renewal_sweep_plans_a_follow_up_once_and_expiry_flips(
                         start=today - timedelta(days=40))
     Contract.objects.update(status=Contract.Status.ACTIVE)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.renewal_sweep(today=today) == 1
-    assert services.renewal_sweep(today=today) == 0
+        assert renewals.renewal_sweep(today=today) == 1
+    assert renewals.renewal_sweep(today=today) == 0
     plan = FollowUp.objects.get(customer=won.customer)
     assert plan.plan_open and plan.author == wangfang and ending.number in plan.content
     won.customer.refresh_from_db()
     assert won.customer.next_followup_at == plan.next_at  # in the owner's agenda
     assert Notification.objects.filter(recipient=wangfang, kind="contract_renewal").count() == 1
-    assert services.expiry_sweep(today=today) == 1
+    assert renewals.expiry_sweep(today=today) == 1
     assert Contract.objects.get(pk=old.pk).status == Contract.Status.EXPIRED
     assert Contract.objects.get(pk=later.pk).status == Contract.Status.ACTIVE
 
 
 def test_grading_counts_signed_orders(won, settings):
-    from opportunities.services_customers import customers_grade
+    from opportunities.customers.grading import customers_grade
 
     wangfang = user("rep_wangfang")
     order = make_order(wangfang, won.customer, (1, "150000", 0))
-    services.order_confirm(order_id=order.pk, user=wangfang)
+    orders.order_confirm(order_id=order.pk, user=wangfang)
     make_order(wangfang, won.customer, (1, "900000", 0))  # a draft counts for nothing
     customers_grade(source="signed_orders")
     won.customer.refresh_from_db()
@@ -228,8 +229,8 @@ def test_handover_moves_orders_contracts_plans_and_waiting_approvals(won, band):
     wangfang, lilei = user("rep_wangfang"), user("rep_lilei")
     order = make_order(wangfang, won.customer)
     contract = make_contract(wangfang, won.customer)
-    services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
-        services.InstalmentInput(timezone.localdate(), Decimal("100"))])
+    payments.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+        payments.InstalmentInput(timezone.localdate(), Decimal("100"))])
     run_handover(employee=Employee.objects.get(user=wangfang),
                  successor=Employee.objects.get(user=lilei), actor=None)
     assert Order.objects.get(pk=order.pk).owner == lilei
@@ -243,7 +244,7 @@ def test_a_departed_managers_waiting_approvals_go_to_the_successor(won, band):
 
     wangfang, mgr, other = user("rep_wangfang"), user("mgr_shanghai"), user("mgr_hangzhou")
     contract = make_contract(wangfang, won.customer, "50000")
-    services.contract_activate(contract_id=contract.pk, user=wangfang)
+    agreements.contract_activate(contract_id=contract.pk, user=wangfang)
     run_handover(employee=Employee.objects.get(user=mgr),
                  successor=Employee.objects.get(user=other), actor=None)
     step = ApprovalStep.objects.get(request__contract=contract, position=1)
@@ -255,8 +256,8 @@ def test_status_changes_are_audited(won):
 
     wangfang = user("rep_wangfang")
     order = make_order(wangfang, won.customer)
-    services.order_confirm(order_id=order.pk, user=wangfang)
-    services.order_mark_paid(order_id=order.pk, user=wangfang)
+    orders.order_confirm(order_id=order.pk, user=wangfang)
+    orders.order_mark_paid(order_id=order.pk, user=wangfang)
     changes = [e.changes_dict.get("status") for e in LogEntry.objects.get_for_object(order)
                .order_by("timestamp", "pk") if "status" in e.changes_dict]
     assert changes[-2:] == [["draft", "confirmed"], ["confirmed", "paid"]]

@@ -11,10 +11,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from contracts import services
 from contracts.models import ApprovalStep, Contract, Order
+from contracts.services import agreements, approvals, orders, payments
+from tests.helpers import user
 
-from .conftest import PDF, PNG, make_contract, make_order, upload, user
+from .conftest import PDF, PNG, make_contract, make_order, upload
 
 
 def _csv(response) -> list[list[str]]:
@@ -57,10 +58,10 @@ def test_another_rep_gets_404_everywhere(won, client_for):
     wangfang = user("rep_wangfang")
     order = make_order(wangfang, won.customer)
     contract = make_contract(wangfang, won.customer)
-    attachment = services.attachment_add(contract_id=contract.pk, user=wangfang,
+    attachment = agreements.attachment_add(contract_id=contract.pk, user=wangfang,
                                          upload=upload("scan.png", PNG))
-    plan = services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
-        services.InstalmentInput(contract.start_on, Decimal("100"))])[0]
+    plan = payments.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+        payments.InstalmentInput(contract.start_on, Decimal("100"))])[0]
     lilei = client_for("rep_lilei")
     for url in (f"/contracts/orders/{order.pk}/", f"/contracts/{contract.pk}/",
                 f"/contracts/attachments/{attachment.pk}/",
@@ -129,8 +130,8 @@ def test_lists_cost_the_same_at_two_sizes(won, client_for, url):
         for _ in range(n):
             order = make_order(wangfang, won.customer)
             contract = make_contract(wangfang, won.customer, "1000")
-            services.payment_plan_set(user=wangfang, order_id=order.pk, instalments=[
-                services.InstalmentInput(contract.end_on, Decimal("50"))])
+            payments.payment_plan_set(user=wangfang, order_id=order.pk, instalments=[
+                payments.InstalmentInput(contract.end_on, Decimal("50"))])
 
     grow(2)
     manager.get(url)
@@ -167,8 +168,8 @@ def test_customer_page_shows_deals_in_scope(won, client_for):
     wangfang = user("rep_wangfang")
     order = make_order(wangfang, won.customer, (1, "1234.5", 0))
     contract = make_contract(wangfang, won.customer, "8888")
-    services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
-        services.InstalmentInput(contract.start_on, Decimal("8888"))])
+    payments.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+        payments.InstalmentInput(contract.start_on, Decimal("8888"))])
     page = client_for("rep_wangfang").get(f"/customers/{won.customer_id}/").content.decode()
     assert str(order) in page and contract.number in page and "8,888.00" in page
 
@@ -178,8 +179,8 @@ def test_receivables_pages_on_by_due_date(won, client_for):
 
     wangfang = user("rep_wangfang")
     contract = make_contract(wangfang, won.customer, "100000")
-    services.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
-        services.InstalmentInput(contract.start_on + timedelta(days=n), Decimal("100"))
+    payments.payment_plan_set(user=wangfang, contract_id=contract.pk, instalments=[
+        payments.InstalmentInput(contract.start_on + timedelta(days=n), Decimal("100"))
         for n in range(60)])
     manager = client_for("mgr_shanghai")
     first = manager.get("/contracts/receivables/").content.decode()
@@ -200,10 +201,10 @@ def test_order_over_the_threshold_is_confirmed_by_approval(won):
     wangfang = user("rep_wangfang")
     small = make_order(wangfang, won.customer, (1, "99999.99", 0))
     big = make_order(wangfang, won.customer, (1, "100000", 0))
-    assert services.order_confirm(order_id=small.pk, user=wangfang).status == "confirmed"
-    assert services.order_confirm(order_id=big.pk, user=wangfang).status == "pending_approval"
+    assert orders.order_confirm(order_id=small.pk, user=wangfang).status == "confirmed"
+    assert orders.order_confirm(order_id=big.pk, user=wangfang).status == "pending_approval"
     step = ApprovalStep.objects.get(request__order=big)
-    services.approval_decide(step_id=step.pk, user=user("director"), approve=True)
+    approvals.approval_decide(step_id=step.pk, user=user("director"), approve=True)
     big.refresh_from_db()
     assert big.status == "confirmed" and big.approved_at is not None
 
@@ -222,6 +223,6 @@ def test_owner_edits_a_draft_orders_lines_and_the_total_follows(won, products, c
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.total == Decimal("0.25") and order.notes == "改为两台"  # 0.2522 → 0.25
-    services.order_confirm(order_id=order.pk, user=wangfang)
+    orders.order_confirm(order_id=order.pk, user=wangfang)
     response = rep.get(f"/contracts/orders/{order.pk}/edit/")
     assert response.status_code == 302 and response["Location"].endswith(f"/{order.pk}/")

@@ -58,8 +58,8 @@ def _plant() -> dict:
     from leads.models import LeadPool
     from notifications import kinds
     from notifications.services import notify
+    from opportunities.customers.services import method_key
     from opportunities.models import Contact, ContactMethod, Customer, CustomerContact
-    from opportunities.services_customers import method_key
     from orgs.models import OrgUnit, Role
     from orgs.rights import Operation
     from tests.factories import person_with_role
@@ -122,7 +122,7 @@ def world(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            from leads.circulation import run_all
+            from leads.pools.runs import run_all
 
             call_command("seed_demo", stdout=StringIO())
             run_all()

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from opportunities.customers.services import method_key
 from opportunities.models import (
     Contact,
     ContactMethod,
@@ -15,8 +16,8 @@ from opportunities.models import (
     CustomerContact,
     Opportunity,
 )
-from opportunities.services_customers import method_key
-from tests.leads.conftest import client_for, lilei, make_lead, pool, user, wangfang, zhangwei  # noqa: F401
+from tests.helpers import user
+from tests.leads.conftest import make_lead, pool  # noqa: F401
 
 _numbers = itertools.count(1)
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from leads.models import FollowUp
-from opportunities import services_customers as services
+from opportunities.customers import services
 from opportunities.models import Customer
 from tests.customers.conftest import make_customer
-from tests.leads.test_concurrency import _run_in_threads
+from tests.helpers import run_at_once
 
 
 @pytest.mark.django_db(transaction=True)
@@ -34,7 +36,8 @@ def test_crossed_merges_never_lose_history(demo_org):
         except services.CustomerActionRefused as refused:
             outcomes.append(refused.code)
 
-    errors = _run_in_threads(merge, [(rep.pk, a.pk, b.pk), (manager.pk, b.pk, a.pk)])
+    errors = run_at_once([partial(merge, rep.pk, a.pk, b.pk),
+                          partial(merge, manager.pk, b.pk, a.pk)]).errors
     assert not errors
     assert sorted(outcomes) == ["forbidden", "merged"]
     live = Customer.objects.filter(pk__in=[a.pk, b.pk], merged_into__isnull=True)
@@ -57,7 +60,7 @@ def test_parallel_stars_never_pass_the_cap(demo_org):
             refused.append(exc.code)
 
     with override_settings(CUSTOMER_STAR_CAP=2):
-        errors = _run_in_threads(star, [(c.pk,) for c in customers])
+        errors = run_at_once([partial(star, c.pk) for c in customers]).errors
     assert not errors
     assert Customer.objects.filter(owner=rep, is_starred=True).count() == 2
     assert refused == ["star_cap"] * 4

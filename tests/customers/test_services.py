@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from leads.models import FollowUp
-from opportunities import services_customers as services
+from opportunities.customers import grading, services
 from opportunities.models import Contact, ContactMethod, Customer, CustomerContact, Opportunity
 from orgs.models import DictionaryItem, Employee
 from tests.customers.conftest import make_contact, make_customer, make_lead, make_opportunity
@@ -96,7 +96,7 @@ def test_contact_merge_keeps_links_and_methods(wangfang):
 
 
 def test_possible_duplicates_by_name_and_phone(wangfang):
-    from opportunities.selectors_customers import contact_duplicates, customer_duplicates
+    from opportunities.customers.selectors import contact_duplicates, customer_duplicates
 
     base = make_customer(wangfang, "ＡＢＣ 有限公司")
     same_name = make_customer(wangfang, "abc有限公司")
@@ -156,16 +156,16 @@ def test_grading_from_won_amounts_of_last_year(wangfang):
                                            (merged, "5000000", "won", 0)]:
         make_opportunity(customer, wangfang, amount=amount, status=status,
                          closed_at=now - timedelta(days=days) if status == "won" else None)
-    assert services.customers_grade(now=now) == 4
+    assert grading.customers_grade(now=now) == 4
     grades = dict(Customer.objects.values_list("pk", "grade"))
     assert grades[big.pk] == "A" and grades[mid.pk] == "B"
     assert grades[old.pk] == "C" and grades[none.pk] == "C" and grades[merged.pk] == ""
     assert Customer.objects.get(pk=big.pk).signed_amount_12m == 1100000
-    assert services.customers_grade(now=now) == 0  # a second run changes nothing
+    assert grading.customers_grade(now=now) == 0  # a second run changes nothing
     item = DictionaryItem.objects.of("customer_grade").get(code="A")
     item.extra = {"min_amount": 2000000}
     item.save()
-    services.customers_grade(now=now)
+    grading.customers_grade(now=now)
     assert Customer.objects.get(pk=big.pk).grade == "B"
 
 

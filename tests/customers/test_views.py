@@ -230,7 +230,7 @@ def test_admin_masks_contact_methods_without_unmask_right(setup, client_for, db)
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
 
-    from tests.leads.conftest import MODEL_BACKEND
+    from tests.helpers import MODEL_BACKEND
 
     support = get_user_model().objects.create_user("support", is_staff=True)
     support.user_permissions.set(Permission.objects.filter(

@@ -31,7 +31,7 @@ from contracts.models import (
     PaymentInstalment,
     Product,
 )
-from contracts.services import instalment_status
+from contracts.services.payments import instalment_status
 from leads.models import FollowUp, Lead, LeadEvent, LeadPool
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityStageChange
 from orgs.models import DictionaryItem
@@ -288,8 +288,8 @@ def test_followups_over_ninety_days_of_every_type_by_every_rep_and_some_qa_would
 
 
 def test_after_the_first_engine_tick_every_rep_may_still_claim_a_pool_lead(seeded, db):
-    from leads.circulation import run_all
     from leads.permissions import pools_for
+    from leads.pools.runs import run_all
     from leads.services import LeadActionRefused, lead_claim
 
     run_all()  # what `manage.py run_rules` does once, and the workers on their first tick

@@ -49,9 +49,9 @@ def test_what_the_walkthrough_needs_is_there_whatever_the_day_and_hour(db, shift
     seeded at other moments of the week, the demo still has what the README walks through."""
     from contracts.models import ApprovalStep, Contract, Order
     from contracts.selectors import renewals_for
-    from leads.circulation import run_all
     from leads.models import Lead
     from leads.permissions import pools_for
+    from leads.pools.runs import run_all
 
     moment = timezone.now() + shift
     with mock.patch("django.utils.timezone.now", return_value=moment):

@@ -12,9 +12,9 @@ from opportunities.models import Customer, Opportunity
 from tests.leads import conftest as _leads
 from tests.leads.conftest import make_lead  # noqa: F401  (re-exported for the tests)
 
-# The leads suite's fixtures: the demo org's pool and reps, signed-in clients.
-pool, wangfang, lilei, zhangwei, client_for = (
-    _leads.pool, _leads.wangfang, _leads.lilei, _leads.zhangwei, _leads.client_for)
+# The leads suite's pool (the demo reps and signed-in clients are the shared fixtures of
+# tests/conftest.py).
+pool = _leads.pool
 
 _numbers = itertools.count(1)
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from leads.followups.services import followup_record
 from leads.models import FollowUp, Lead
 from leads.services import LeadActionRefused
-from leads.services_followups import followup_record
 from opportunities.models import Customer, Opportunity
 from tests.followups.conftest import make_customer, make_lead, make_opportunity
 

@@ -3,19 +3,17 @@ in the bell, whoever else sweeps at the same moment."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone, translation
 
 from leads import services
+from leads.followups.services import followup_record, reminder_sweep
 from leads.models import FollowUp
-from leads.services_followups import followup_record, reminder_sweep
 from notifications.models import Notification
 from tests.followups.conftest import make_customer, make_lead, make_opportunity
-from tests.leads.conftest import user
+from tests.helpers import run_at_once, user
 
 
 def plan(subject, target, author, *, minutes_ago: int = 5, **fields) -> FollowUp:
@@ -90,33 +88,11 @@ def test_a_newer_followup_before_the_time_means_no_reminder(pool, wangfang):
     assert reminder_sweep(now=timezone.now() + timedelta(hours=1)).reminded == 0
 
 
-def _run_in_threads(jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def wrapper(fn):
-        try:
-            barrier.wait(timeout=30)
-            fn()
-        except BaseException as exc:  # reported by the test, whatever it is
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrapper, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a sweep hung"
-    return errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_three_sweeps_at_once_send_each_reminder_exactly_once(demo_org):
     from leads.models import LeadPool
     from orgs.models import OrgUnit
-    from tests.leads.conftest import user as fresh_user
+    from tests.helpers import user as fresh_user
 
     master = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
     pool = LeadPool.objects.create(code="race", name="并发池", parent=master,
@@ -129,8 +105,8 @@ def test_three_sweeps_at_once_send_each_reminder_exactly_once(demo_org):
                  content="回电", next_at=past - timedelta(seconds=n), plan_open=True)
         for lead in leads for n in range(5))
     reports = []
-    errors = _run_in_threads([lambda: reports.append(reminder_sweep(batch=17))
-                              for _ in range(3)])
+    errors = run_at_once([lambda: reports.append(reminder_sweep(batch=17))
+                          for _ in range(3)]).errors
     assert not errors
     assert sum(r.reminded for r in reports) == 300  # no row taken by two sweeps
     assert sum(r.notified for r in reports) == 300
@@ -180,8 +156,8 @@ def test_two_followups_at_once_on_one_record_leave_exactly_one_open_plan(demo_or
                                        content=f"第{n}次同时跟进",
                                        next_at=soon + timedelta(minutes=n))
 
-    errors = _run_in_threads([write("lead", lead.pk, n) for n in range(4)]
-                             + [write("opportunity", opportunity.pk, n) for n in range(4)])
+    errors = run_at_once([write("lead", lead.pk, n) for n in range(4)]
+                         + [write("opportunity", opportunity.pk, n) for n in range(4)]).errors
     assert not errors
     for field, pk in (("lead_id", lead.pk), ("opportunity_id", opportunity.pk)):
         followups = FollowUp.objects.filter(**{field: pk})

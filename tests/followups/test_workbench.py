@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from leads.followups.selectors import followup_agenda
 from leads.models import Lead
-from leads.selectors_followups import followup_agenda
 from opportunities.models import Opportunity
 from tests.followups.conftest import make_customer, make_lead, make_opportunity
 

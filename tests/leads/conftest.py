@@ -5,14 +5,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, LeadPool
 from orgs.models import OrgUnit
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 # Mobiles of hand-made leads: a block the seeded demo leads do not use in practice.
 _mobiles = itertools.count(1)
@@ -20,11 +16,6 @@ _mobiles = itertools.count(1)
 
 def next_mobile() -> str:
     return f"1990{next(_mobiles):07d}"
-
-
-def user(username: str):
-    """A fresh user object (no cached rights or pool permissions from earlier calls)."""
-    return get_user_model().objects.get(username=username)
 
 
 def team(code: str) -> str:
@@ -78,31 +69,3 @@ def pool(demo_org) -> LeadPool:
                                    cooldown_days=7)
 
 
-@pytest.fixture
-def wangfang(demo_org):
-    """Shanghai team rep."""
-    return user("rep_wangfang")
-
-
-@pytest.fixture
-def lilei(demo_org):
-    """Shanghai team rep."""
-    return user("rep_lilei")
-
-
-@pytest.fixture
-def zhangwei(demo_org):
-    """Hangzhou team rep: outside the Shanghai manager's unit."""
-    return user("rep_zhangwei")
-
-
-@pytest.fixture
-def client_for(db):
-    """``client_for("rep_wangfang")``: a separate signed-in browser for each user."""
-
-    def _client(username: str, **defaults) -> Client:
-        client = Client(**defaults)
-        client.force_login(user(username), backend=MODEL_BACKEND)
-        return client
-
-    return _client

@@ -2,12 +2,13 @@
 
 import pytest
 
+from leads.followups.selectors import visible_subjects
 from leads.models import Lead
-from leads.selectors_followups import visible_subjects
 from orgs import access
 from orgs.access import Scenario
+from tests.helpers import user
 
-from .conftest import make_lead, user
+from .conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +36,8 @@ def test_leads_and_pools_answer_through_the_one_place(pool, wangfang):
 
 def test_follow_up_subjects_open_as_their_own_pages(pool, wangfang):
     """Customers and opportunities are reached through the rules their app registered."""
-    from opportunities.selectors_customers import visible_customers
-    from opportunities.selectors_pipeline import visible_opportunities
+    from opportunities.customers.selectors import visible_customers
+    from opportunities.pipeline.selectors import visible_opportunities
 
     rep = user("rep_wangfang")
     assert str(visible_subjects(rep, "customer").query) == str(visible_customers(rep).query)

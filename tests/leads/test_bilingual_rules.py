@@ -10,12 +10,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from leads import circulation
 from leads.models import LeadPool, RecycleRule, RoutingRule
+from leads.pools.due import refresh_due
+from leads.pools.runs import recycle_run
 from notifications.models import Notification
+from opportunities.subjects import OPPORTUNITIES
 from orgs.models import OrgUnit
+from tests.helpers import user
 
-from .conftest import user
 from .test_circulation import owned, recycle_rule
 
 pytestmark = pytest.mark.django_db
@@ -42,14 +44,14 @@ def test_warnings_and_recycle_notices_name_the_rule_in_the_readers_language(pool
                                                                            wangfang):
     owned(pool, wangfang, assigned_ago=timedelta(days=6, hours=1))
     with translation.override("zh-hans"):  # the sweep runs in the install's language
-        circulation.recycle_run()
+        recycle_run()
     note = Notification.objects.get(recipient=wangfang, kind="recycle_warning")
     with translation.override("en"):
         assert EN in note.text and ZH not in note.text
     with translation.override("zh-hans"):
         assert ZH in note.text
     with translation.override("zh-hans"):
-        circulation.recycle_run(now=timezone.now() + timedelta(hours=25))
+        recycle_run(now=timezone.now() + timedelta(hours=25))
     told = Notification.objects.get(recipient=wangfang, kind="lead_recycled")
     with translation.override("en"):
         assert EN in told.text
@@ -64,7 +66,7 @@ def test_lead_pages_show_the_rule_and_the_recycle_reason_in_english(pool, rule, 
     assert EN in client.get(f"/leads/{lead.pk}/").content.decode()
     assert EN in client.get("/leads/").content.decode()
     recycled = owned(pool, wangfang, assigned_ago=timedelta(days=8))
-    circulation.recycle_run()
+    recycle_run()
     page = client.get(f"/leads/{recycled.pk}/").content.decode()
     assert "no_followup" not in page
     assert "No qualifying follow-up" in page
@@ -102,8 +104,8 @@ def test_an_opportunity_recycle_warning_names_the_opportunity_pool(demo_org):
     now = timezone.now()
     Opportunity.objects.filter(pk=stale.pk).update(assigned_at=now - timedelta(days=12),
                                                    last_qualified_at=now - timedelta(days=12))
-    circulation.refresh_due(circulation.OPPORTUNITIES, ids=[stale.pk], now=now)
-    circulation.recycle_run(now=now + timedelta(minutes=1))
+    refresh_due(OPPORTUNITIES, ids=[stale.pk], now=now)
+    recycle_run(now=now + timedelta(minutes=1))
     note = Notification.objects.get(recipient=rep)
     with translation.override("en"):
         assert "opportunity pool" in note.text and "No stage progress for 14 days" in note.text

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from leads import circulation, services
+from leads import services
 from leads.models import (
     ExtensionRequest,
     Lead,
@@ -21,11 +21,19 @@ from leads.models import (
     RecycleRule,
     RoutingRule,
 )
+from leads.pools.assign import assign_pool, simulate_next
+from leads.pools.due import refresh_due
+from leads.pools.extensions import ExtensionRefused, extension_decide, extension_request
+from leads.pools.previews import preview_recycle
+from leads.pools.route import RoutingRefused, lead_route, route_pool
+from leads.pools.runs import recycle_run, tick
+from leads.pools.sweeps import RECYCLE_KINDS, sweep_due
 from leads.subjects import LEADS
 from notifications.models import Notification
 from orgs.models import DictionaryItem, Employee, OrgUnit
+from tests.helpers import user
 
-from .conftest import make_lead, user
+from .conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +55,7 @@ def owned(pool, owner, *, assigned_ago=timedelta(0), **fields):
     """A lead owned since ``assigned_ago``, with its clock set as a claim would set it."""
     lead = make_lead(pool, owner=owner, **fields)
     Lead.objects.filter(pk=lead.pk).update(assigned_at=timezone.now() - assigned_ago)
-    circulation.refresh_due(LEADS, ids=[lead.pk])
+    refresh_due(LEADS, ids=[lead.pk])
     lead.refresh_from_db()
     return lead
 
@@ -64,7 +72,7 @@ def test_round_robin_hands_out_evenly_with_one_event_each_and_a_stored_pointer(p
     pool.save()
     members(pool, EAST_REPS)
     leads = [make_lead(pool) for _ in range(10)]
-    report = circulation.assign_pool(pool)
+    report = assign_pool(pool)
     assert sum(report.assigned.values()) == 10
     counts = sorted(open_count(name) for name in EAST_REPS)
     assert counts == [2, 2, 3, 3]
@@ -77,7 +85,7 @@ def test_round_robin_hands_out_evenly_with_one_event_each_and_a_stored_pointer(p
     assert pool.rr_last_user_id == last.to_owner_id
     # The rotation goes on from the pointer: the next two go to the two with fewer.
     more = [make_lead(pool) for _ in range(2)]
-    circulation.assign_pool(pool)
+    assign_pool(pool)
     assert sorted(open_count(name) for name in EAST_REPS) == [3, 3, 3, 3]
     assert all(Lead.objects.get(pk=lead.pk).owner_id for lead in more)
 
@@ -89,7 +97,7 @@ def test_weighted_follows_the_weights(pool):
         PoolMember.objects.create(pool=pool, user=user(name), weight=weight)
     for _ in range(12):
         make_lead(pool)
-    circulation.assign_pool(pool)
+    assign_pool(pool)
     assert [open_count(n) for n in EAST_REPS[:3]] == [6, 4, 2]
 
 
@@ -101,7 +109,7 @@ def test_least_loaded_fills_the_emptiest_first(pool, wangfang, lilei):
         make_lead(pool, owner=wangfang)
     for _ in range(4):
         make_lead(pool)
-    circulation.assign_pool(pool)
+    assign_pool(pool)
     assert (open_count("rep_wangfang"), open_count("rep_lilei")) == (4, 4)
 
 
@@ -121,14 +129,14 @@ def test_assignment_skips_reps_on_leave_at_a_cap_in_cooldown_or_outside_their_re
     LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.RELEASED, from_owner=wangfang,
                              from_pool=pool, to_pool=pool,
                              created_at=timezone.now() - timedelta(days=1))
-    report = circulation.assign_pool(pool)
+    report = assign_pool(pool)
     assert sum(report.assigned.values()) == 0
     assert report.unassigned[pool.pk] == 1
     lead.refresh_from_db()
     assert lead.owner_id is None
     # Zhang Wei covers the south (Wang Fang only the east): a south lead goes to him.
     south = make_lead(pool, region="south")
-    circulation.assign_pool(pool)
+    assign_pool(pool)
     south.refresh_from_db()
     assert south.owner_id == zhangwei.pk
 
@@ -141,7 +149,7 @@ def test_grade_caps_from_the_grade_dictionary_apply_to_assignment_and_claims(poo
     members(pool, ["rep_wangfang"])
     first, second = make_lead(pool, grade="A"), make_lead(pool, grade="A")
     plain = make_lead(pool, grade="B")
-    circulation.assign_pool(pool)
+    assign_pool(pool)
     first.refresh_from_db(), second.refresh_from_db(), plain.refresh_from_db()
     assert first.owner_id == wangfang.pk and plain.owner_id == wangfang.pk
     assert second.owner_id is None
@@ -153,7 +161,7 @@ def test_grade_caps_from_the_grade_dictionary_apply_to_assignment_and_claims(poo
 def test_a_manual_pool_is_never_assigned_automatically(pool):
     members(pool, EAST_REPS)
     lead = make_lead(pool)
-    assert not circulation.assign_pool(pool).assigned
+    assert not assign_pool(pool).assigned
     lead.refresh_from_db()
     assert lead.owner_id is None
 
@@ -162,7 +170,7 @@ def test_a_pool_without_members_hands_leads_to_those_who_may_claim_from_it(pool)
     pool.strategy = LeadPool.Strategy.ROUND_ROBIN
     pool.save()
     leads = [make_lead(pool) for _ in range(8)]
-    circulation.assign_pool(pool)
+    assign_pool(pool)
     owners = Counter(Lead.objects.filter(pk__in=[lead.pk for lead in leads])
                      .values_list("owner__username", flat=True))
     # Every East China rep may claim from the East pool; managers and the director, who
@@ -175,7 +183,7 @@ def test_dry_run_decides_without_writing(pool):
     pool.save()
     members(pool, EAST_REPS)
     leads = [make_lead(pool) for _ in range(5)]
-    report = circulation.assign_pool(pool, dry_run=True)
+    report = assign_pool(pool, dry_run=True)
     assert sum(report.assigned.values()) == 5
     assert not Lead.objects.filter(pk__in=[lead.pk for lead in leads],
                                    owner__isnull=False).exists()
@@ -192,8 +200,8 @@ def test_simulation_of_the_next_n_matches_what_assignment_then_does(pool):
              for n in range(5)]
     for n, lead in enumerate(leads):
         Lead.objects.filter(pk=lead.pk).update(pooled_at=timezone.now() - timedelta(minutes=10 - n))
-    predicted = [(d.item_id, d.user_id) for d in circulation.simulate_next(pool, 5)]
-    circulation.assign_pool(pool)
+    predicted = [(d.item_id, d.user_id) for d in simulate_next(pool, 5)]
+    assign_pool(pool)
     actual = [(lead.pk, Lead.objects.get(pk=lead.pk).owner_id) for lead in leads]
     assert predicted == actual
 
@@ -234,7 +242,7 @@ def test_routing_first_match_wins_then_the_default_else_the_lead_waits(
     ads = make_lead(master, region="east", channel="search_ads")
     east = make_lead(master, region="east", channel="web_form")
     north = make_lead(master, region="north")
-    report = circulation.route_pool(master)
+    report = route_pool(master)
     assert report.routed == Counter({(master.pk, south_pool.pk): 1, (master.pk, pool.pk): 1})
     for lead, target in ((ads, south_pool), (east, pool), (north, master)):
         lead.refresh_from_db()
@@ -247,7 +255,7 @@ def test_routing_first_match_wins_then_the_default_else_the_lead_waits(
     master.default_route_pool = south_pool
     master.routed_until = None
     master.save()
-    circulation.route_pool(master)
+    route_pool(master)
     north.refresh_from_db()
     assert north.pool_id == south_pool.pk
     assert LeadEvent.objects.get(lead=north, kind=LeadEvent.Kind.ROUTED).reason == "default_route"
@@ -257,11 +265,11 @@ def test_routing_looks_only_at_newcomers_once_a_run_went_through(master, pool):
     RoutingRule.objects.create(source_pool=master, name="east", regions=["east"],
                                target_pool=pool)
     old = make_lead(master, region="east")
-    circulation.route_pool(master)
+    route_pool(master)
     Lead.objects.filter(pk=old.pk).update(pool=master,
                                           pooled_at=timezone.now() - timedelta(hours=2))
     newcomer = make_lead(master, region="east")
-    circulation.route_pool(master)
+    route_pool(master)
     old.refresh_from_db(), newcomer.refresh_from_db()
     assert newcomer.pool_id == pool.pk
     assert old.pool_id == master.pk  # entered before the last run: not looked at again
@@ -291,7 +299,7 @@ def test_arrival_routes_and_assigns_at_once(master, pool, django_capture_on_comm
 def test_marketing_routes_waiting_leads_by_hand(master, pool):
     marketing = user("marketing")
     leads = [make_lead(master, region="north") for _ in range(3)]
-    moved = circulation.lead_route(lead_ids=[lead.pk for lead in leads], to_pool=pool,
+    moved = lead_route(lead_ids=[lead.pk for lead in leads], to_pool=pool,
                                    actor=marketing)
     assert moved == 3
     assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads])
@@ -302,8 +310,8 @@ def test_marketing_routes_waiting_leads_by_hand(master, pool):
 
 def test_reps_may_not_route(master, pool, wangfang):
     lead = make_lead(master)
-    with pytest.raises(circulation.RoutingRefused):
-        circulation.lead_route(lead_ids=[lead.pk], to_pool=pool, actor=wangfang)
+    with pytest.raises(RoutingRefused):
+        lead_route(lead_ids=[lead.pk], to_pool=pool, actor=wangfang)
 
 
 # --- recycling ---------------------------------------------------------------------------
@@ -314,14 +322,14 @@ def test_a_stale_lead_is_warned_first_then_recycled_to_its_pool(pool, wangfang):
     lead = owned(pool, wangfang, assigned_ago=timedelta(days=6, hours=1))
     assert lead.recycle_rule_id == rule.pk
     # Within a day of the deadline: the sweep warns, and nothing moves yet.
-    report = circulation.recycle_run()
+    report = recycle_run()
     assert report.warned == 1 and not report.recycled
     note = Notification.objects.get(recipient=wangfang, kind="recycle_warning")
     assert lead.name in note.text and rule.name in note.text
-    assert circulation.recycle_run().warned == 0  # warned once
+    assert recycle_run().warned == 0  # warned once
     # Past the deadline it goes back to its pool, with one event naming the rule.
     later = timezone.now() + timedelta(hours=24)
-    report = circulation.recycle_run(now=later)
+    report = recycle_run(now=later)
     assert report.recycled == Counter({rule.pk: 1})
     lead.refresh_from_db()
     assert (lead.owner_id, lead.status, lead.pool_id, lead.recycle_count) == (
@@ -367,7 +375,7 @@ def test_not_converted_goes_to_the_parent_pool_and_past_the_cap_to_the_dormant_p
     first = owned(pool, wangfang, assigned_ago=timedelta(days=31))
     worn = owned(pool, wangfang, assigned_ago=timedelta(days=31))
     Lead.objects.filter(pk=worn.pk).update(recycle_count=2)
-    report = circulation.recycle_run()
+    report = recycle_run()
     assert report.recycled[rule.pk] == 2 and report.dormant == 1
     first.refresh_from_db(), worn.refresh_from_db()
     assert first.pool_id == master.pk and worn.pool_id == dormant.pk
@@ -381,7 +389,7 @@ def test_a_lead_whose_rule_was_switched_off_stays_and_gets_a_fresh_clock(pool, w
     assert lead.recycle_rule_id == old.pk and lead.recycle_due_at < timezone.now()
     # Switched off behind the engine's back (no refresh of the pool's clocks).
     RecycleRule.objects.filter(pk=old.pk).update(is_active=False)
-    report = circulation.recycle_run()
+    report = recycle_run()
     assert not report.recycled
     lead.refresh_from_db()
     assert lead.owner_id == wangfang.pk and lead.recycle_rule_id == later.pk
@@ -394,12 +402,12 @@ def test_a_sweep_with_a_limit_moves_that_many_oldest_first_and_the_next_the_rest
     rule = recycle_rule(pool, threshold=7)
     leads = [owned(pool, owner, assigned_ago=timedelta(days=8, hours=n), name=f"客户{n}")
              for n, owner in enumerate((wangfang, lilei, wangfang, lilei, wangfang))]
-    first = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS, limit=2)
+    first = sweep_due(kinds=RECYCLE_KINDS, limit=2)
     assert first.recycled == Counter({rule.pk: 2})
     # Oldest deadline first: the leads assigned longest ago.
     gone = set(LeadEvent.objects.filter(kind="recycled").values_list("lead_id", flat=True))
     assert gone == {leads[4].pk, leads[3].pk}
-    rest = circulation.sweep_due(kinds=circulation.RECYCLE_KINDS)
+    rest = sweep_due(kinds=RECYCLE_KINDS)
     assert rest.recycled == Counter({rule.pk: 3})
     assert LeadEvent.objects.filter(kind="recycled").count() == 5
     # Each owner hears once per batch and rule, the leads named oldest deadline first.
@@ -430,7 +438,7 @@ def test_key_leads_are_spared_when_the_rule_says_so(pool, wangfang):
     services.lead_star(lead_id=lead.pk, user=wangfang, starred=True)
     lead.refresh_from_db()
     assert lead.recycle_due_at is None
-    assert not circulation.recycle_run().recycled
+    assert not recycle_run().recycled
 
 
 def test_first_touch_sla_reassigns_inside_the_pool(pool, wangfang, lilei):
@@ -442,7 +450,7 @@ def test_first_touch_sla_reassigns_inside_the_pool(pool, wangfang, lilei):
     touched = owned(pool, wangfang, assigned_ago=timedelta(hours=5))
     services.followup_add(lead_id=touched.pk, user=wangfang, kind="call",
                           outcome="connected", content="电话沟通了需求，下周发方案")
-    report = circulation.tick()
+    report = tick()
     assert report.reassigned == Counter({rule.pk: 1})
     lead.refresh_from_db(), touched.refresh_from_db()
     assert lead.owner_id == lilei.pk and touched.owner_id == wangfang.pk
@@ -457,7 +465,7 @@ def test_first_touch_sla_reassigns_inside_the_pool(pool, wangfang, lilei):
 def test_first_touch_in_a_manual_pool_returns_the_lead_to_the_pool(pool, wangfang):
     recycle_rule(pool, kind="first_touch", threshold=4, unit="hours")
     lead = owned(pool, wangfang, assigned_ago=timedelta(hours=5))
-    circulation.tick()
+    tick()
     lead.refresh_from_db()
     assert lead.owner_id is None and lead.status == Lead.Status.IN_POOL
 
@@ -468,11 +476,11 @@ def test_leave_pauses_the_clock_and_return_pushes_deadlines_back(pool, wangfang)
     due = lead.recycle_due_at
     Employee.objects.filter(user=wangfang).update(status=Employee.Status.ON_LEAVE)
     start = timezone.now()
-    assert circulation.tick(now=start).paused == 1
+    assert tick(now=start).paused == 1
     # Three days away: the deadline passes, nothing happens.
-    assert not circulation.recycle_run(now=start + timedelta(days=3)).recycled
+    assert not recycle_run(now=start + timedelta(days=3)).recycled
     Employee.objects.filter(user=wangfang).update(status=Employee.Status.ACTIVE)
-    assert circulation.tick(now=start + timedelta(days=3)).resumed == 1
+    assert tick(now=start + timedelta(days=3)).resumed == 1
     lead.refresh_from_db()
     assert lead.owner_id == wangfang.pk and lead.clock_paused_at is None
     assert abs(lead.recycle_due_at - (due + timedelta(days=3))) < timedelta(seconds=2)
@@ -485,22 +493,22 @@ def test_one_extension_request_approved_by_the_manager_moves_the_deadline(pool, 
     recycle_rule(pool, threshold=7)
     lead = owned(pool, wangfang, assigned_ago=timedelta(days=6))
     due = lead.recycle_due_at
-    request = circulation.extension_request(subject=LEADS, record_id=lead.pk, user=wangfang,
+    request = extension_request(subject=LEADS, record_id=lead.pk, user=wangfang,
                                             reason="客户下周出差回来再谈")
     manager = user("mgr_shanghai")
     assert Notification.objects.filter(recipient=manager, kind="extension_requested").exists()
-    with pytest.raises(circulation.ExtensionRefused) as again:
-        circulation.extension_request(subject=LEADS, record_id=lead.pk, user=wangfang,
+    with pytest.raises(ExtensionRefused) as again:
+        extension_request(subject=LEADS, record_id=lead.pk, user=wangfang,
                                       reason="再多给几天时间吧")
     assert again.value.code == "already"
-    with pytest.raises(circulation.ExtensionRefused):
-        circulation.extension_decide(request_id=request.pk, user=lilei, approve=True)
-    circulation.extension_decide(request_id=request.pk, user=manager, approve=True,
+    with pytest.raises(ExtensionRefused):
+        extension_decide(request_id=request.pk, user=lilei, approve=True)
+    extension_decide(request_id=request.pk, user=manager, approve=True,
                                  note="好的")
     lead.refresh_from_db()
     assert abs(lead.recycle_due_at - (due + timedelta(days=5))) < timedelta(seconds=2)
-    with pytest.raises(circulation.ExtensionRefused) as twice:
-        circulation.extension_decide(request_id=request.pk, user=manager, approve=False)
+    with pytest.raises(ExtensionRefused) as twice:
+        extension_decide(request_id=request.pk, user=manager, approve=False)
     assert twice.value.code == "decided"
     assert ExtensionRequest.objects.get(pk=request.pk).status == "approved"
     assert Notification.objects.filter(recipient=wangfang, kind="extension_approved").exists()
@@ -513,15 +521,15 @@ def test_the_preview_lists_exactly_what_the_sweep_then_recycles(pool, wangfang, 
     owned(pool, lilei, assigned_ago=timedelta(days=1))
     proposed = RecycleRule(pool=pool, name="一周无跟进", kind="no_followup", threshold=7,
                            unit="days", is_active=True)
-    preview = circulation.preview_recycle(pool, [proposed])
+    preview = preview_recycle(pool, [proposed])
     assert preview.per_rep[wangfang.pk] == {"now": 2, "soon": 1, "held": 3}
     assert preview.per_rep[lilei.pk] == {"now": 1, "soon": 1, "held": 2}
     listed = {row["id"] for row in preview.due_now}
     # Nothing is due before the rule is saved; the pool's leads get clocks when it is.
-    assert not circulation.recycle_run().recycled
+    assert not recycle_run().recycled
     proposed.save()
-    circulation.refresh_due(LEADS, pool_id=pool.pk)
-    circulation.recycle_run()
+    refresh_due(LEADS, pool_id=pool.pk)
+    recycle_run()
     recycled = set(LeadEvent.objects.filter(kind="recycled").values_list("lead_id", flat=True))
     assert recycled == listed
 
@@ -558,14 +566,14 @@ def test_a_run_killed_mid_batch_leaves_nothing_half_done_and_the_next_run_redoes
 
     # The batch's statement moved the leads and wrote their events; the worker dies before
     # the batch commits (while telling the owners).
-    monkeypatch.setattr(circulation, "notify_many", killed)
+    monkeypatch.setattr("leads.pools.recycle.notify_many", killed)
     with pytest.raises(SystemExit):
-        circulation.recycle_run()
+        recycle_run()
     for lead in stale:
         lead.refresh_from_db()
         assert lead.owner_id is not None and lead.recycle_count == 0
     assert not LeadEvent.objects.filter(kind=LeadEvent.Kind.RECYCLED).exists()
     monkeypatch.undo()
-    assert circulation.recycle_run().recycled == Counter({rule.pk: 3})
-    assert circulation.recycle_run().recycled == Counter()
+    assert recycle_run().recycled == Counter({rule.pk: 3})
+    assert recycle_run().recycled == Counter()
     assert LeadEvent.objects.filter(kind=LeadEvent.Kind.RECYCLED).count() == 3

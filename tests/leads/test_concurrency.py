@@ -11,19 +11,20 @@ reports has exactly one event, and every loser is told why.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
+from functools import partial
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from leads import services
 from leads.models import Lead, LeadEvent, LeadPool
+from leads.pools.claims import start_of_today
 from orgs.models import OrgUnit, Role
 from orgs.presets import apply_org_stage
 from tests.factories import EmployeeFactory, PositionFactory, add_member, make_unit
+from tests.helpers import run_at_once
 
 REPS = 32
 LEADS = 200
@@ -34,29 +35,6 @@ TWO_TABS = 4  # reps who also claim from a second connection at the same time
 WINDOW = 24  # leads each rep tries per round: ~4 reps contend for every lead
 # already_yours: a rep walking over a lead they won in an earlier round.
 EXPECTED_REFUSALS = {"taken", "pool_cap", "daily_limit", "cooldown", "already_yours"}
-
-
-def _run_in_threads(target, args_list):
-    """Start one thread per args tuple at the same moment; re-raise nothing, collect errors."""
-    barrier = threading.Barrier(len(args_list))
-    errors: list[BaseException] = []
-
-    def wrapper(*args):
-        try:
-            barrier.wait(timeout=30)
-            target(*args)
-        except BaseException as exc:  # reported by the test, whatever it is
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrapper, args=args) for args in args_list]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a claimer hung"
-    return errors
 
 
 @pytest.fixture
@@ -131,7 +109,7 @@ def _check_invariants(pool, reps, all_successes):
     assert max(owned.values()) <= CAP
     claims_today = Counter(
         LeadEvent.objects.filter(lead__pool=pool, kind=LeadEvent.Kind.CLAIMED,
-                                 created_at__gte=services._start_of_today())
+                                 created_at__gte=start_of_today())
         .values_list("actor_id", flat=True)
     )
     assert max(claims_today.values()) <= DAILY_LIMIT
@@ -160,12 +138,11 @@ def test_racing_claimers_never_share_a_lead_nor_pass_a_cap(race):
         claimers = [(rep, released[rep]) for rep in reps] + [(rep, []) for rep in
                                                              reps[:TWO_TABS]]
         step = len(in_pool) / len(claimers)
-        errors = _run_in_threads(
-            _claimer,
-            [(rep, (in_pool[int(i * step):] + in_pool[:int(i * step)])[:WINDOW], own,
-              successes, refusals)
+        errors = run_at_once(
+            [partial(_claimer, rep, (in_pool[int(i * step):] + in_pool[:int(i * step)])[:WINDOW],
+                     own, successes, refusals)
              for i, (rep, own) in enumerate(claimers)],
-        )
+        ).errors
         assert errors == [], errors[:3]
         won = Counter(lead_id for _, lead_id in successes)
         assert max(won.values(), default=1) == 1  # one winner per lead

@@ -10,48 +10,28 @@ pool's cap. Then the same engine runs on a real Celery worker over Redis, twice 
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
-from leads import circulation, services
+from leads import services
 from leads.models import Lead, LeadEvent, LeadPool, PoolMember, RecycleRule
+from leads.pools.assign import assign_pool
+from leads.pools.due import refresh_due
+from leads.pools.runs import recycle_run
 from leads.subjects import LEADS
 from orgs.models import OrgUnit, Role
 from orgs.presets import apply_org_stage
 from tests.factories import EmployeeFactory, PositionFactory, add_member, make_unit
+from tests.helpers import run_at_once
 
 REPS = 12
 WAITING = 240
 DUE = 90
 CAP = 14
-
-
-def _run_in_threads(jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def wrapper(fn):
-        try:
-            barrier.wait(timeout=30)
-            fn()
-        except BaseException as exc:  # reported by the test, whatever it is
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrapper, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return errors
 
 
 @pytest.fixture
@@ -86,7 +66,7 @@ def busy_pool(transactional_db):
          for lead in waiting + stale]
         + [LeadEvent(lead=lead, kind="assigned", to_owner_id=lead.owner_id, from_pool=pool,
                      to_pool=pool, created_at=now - timedelta(days=8)) for lead in stale])
-    circulation.refresh_due(LEADS, ids=[lead.pk for lead in stale])
+    refresh_due(LEADS, ids=[lead.pk for lead in stale])
     return pool, reps, rule, [lead.pk for lead in stale]
 
 
@@ -139,11 +119,11 @@ def test_two_sweeps_two_assigners_and_claiming_reps_at_once(busy_pool):
                     refusals.append(refused.code)
         return run
 
-    jobs = [circulation.recycle_run, circulation.recycle_run,
-            lambda: circulation.assign_pool(LeadPool.objects.get(pk=pool.pk)),
-            lambda: circulation.assign_pool(LeadPool.objects.get(pk=pool.pk))]
+    jobs = [recycle_run, recycle_run,
+            lambda: assign_pool(LeadPool.objects.get(pk=pool.pk)),
+            lambda: assign_pool(LeadPool.objects.get(pk=pool.pk))]
     jobs += [claimer(rep) for rep in reps]
-    errors = _run_in_threads(jobs)
+    errors = run_at_once(jobs, timeout=180).errors
     assert errors == [], errors[:3]
     assert set(refusals) <= {"taken", "pool_cap", "cooldown", "already_yours"}
     _check(pool, stale_ids)
@@ -152,7 +132,7 @@ def test_two_sweeps_two_assigners_and_claiming_reps_at_once(busy_pool):
     held = Counter(Lead.objects.filter(pool=pool, owner__isnull=False)
                    .values_list("owner_id", flat=True))
     waiting_now = Lead.objects.filter(pool=pool, owner__isnull=True).count()
-    circulation.assign_pool(LeadPool.objects.get(pk=pool.pk))
+    assign_pool(LeadPool.objects.get(pk=pool.pk))
     assert waiting_now == 0 or all(held[rep] == CAP for rep in reps) or (
         Lead.objects.filter(pool=pool, owner__isnull=True).count() < waiting_now)
     _check(pool, stale_ids)

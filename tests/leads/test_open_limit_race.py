@@ -8,16 +8,16 @@ their own.
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from leads import services
 from leads.models import Lead, LeadPool, PoolLeadOpen
 from orgs.models import OrgUnit
+from tests.helpers import run_at_once
 
 LIMIT = 3
 THREADS = 12  # opens per rep per round, all at once
@@ -26,29 +26,17 @@ ROUNDS = 3
 
 def _open_all(pairs):
     """Open each (lead, user) from its own thread and connection, all after one barrier."""
-    barrier = threading.Barrier(len(pairs))
-    opened, refused, errors = [], [], []
+    opened, refused = [], []
 
-    def worker(lead, user):
+    def attempt(lead, user):
         try:
-            barrier.wait(timeout=30)
-            with translation.override("en"):
-                try:
-                    if services.pool_lead_open(lead=lead, user=user):
-                        opened.append((user.pk, lead.pk))
-                except services.LeadActionRefused as refusal:
-                    refused.append((user.pk, refusal.code, refusal.message))
-        except BaseException as exc:  # reported below, whatever it is
-            errors.append(exc)
-        finally:
-            connection.close()
+            if services.pool_lead_open(lead=lead, user=user):
+                opened.append((user.pk, lead.pk))
+        except services.LeadActionRefused as refusal:
+            refused.append((user.pk, refusal.code, refusal.message))
 
-    threads = [threading.Thread(target=worker, args=pair) for pair in pairs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "an open hung"
+    errors = run_at_once([partial(attempt, *pair) for pair in pairs], timeout=60,
+                         language="en").errors
     assert not errors, errors
     return opened, refused
 

@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from leads import services
 from leads.models import Lead, LeadPool
 from leads.permissions import claimer_ids, pools_for
+from tests.helpers import user
 
-from .conftest import make_lead, user
+from .conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 

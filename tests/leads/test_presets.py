@@ -11,8 +11,9 @@ from leads.permissions import pool_allows, pools_for
 from orgs.models import OrgUnit, Position
 from orgs.presets import apply_org_stage, company_root
 from tests.factories import EmployeeFactory, UserFactory, add_member, make_unit
+from tests.helpers import user
 
-from .conftest import make_lead, user
+from .conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ import pytest
 
 from leads.models import Lead, LeadPool
 from leads.selectors import visible_leads
-from tests.leads.conftest import make_lead, user
+from tests.helpers import user
+from tests.leads.conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from leads.models import FollowUp, Lead, LeadEvent
 from leads.selectors import my_leads
 from leads.services import DuplicateLead, LeadActionRefused
 from orgs.services import employee_depart
+from tests.helpers import user
 
-from .conftest import make_lead, team, user
+from .conftest import make_lead, team
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ from crm_site.lib.masking import mask_phone
 from leads import services
 from leads.models import FollowUp, Lead, LeadEvent, LeadPool
 from orgs.models import Membership, Role
+from tests.helpers import user
 
-from .conftest import make_lead, team, user
+from .conftest import make_lead, team
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from leads import circulation
 from leads.models import (
     ExtensionRequest,
     Lead,
@@ -22,10 +21,12 @@ from leads.models import (
     RecycleRule,
     RoutingRule,
 )
+from leads.pools.due import refresh_due
 from leads.subjects import LEADS
 from orgs.models import OrgUnit
+from tests.helpers import user
 
-from .conftest import make_lead, user
+from .conftest import make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def messages_of(response, level=None) -> list[str]:
 def owned(pool, owner, days_ago):
     lead = make_lead(pool, owner=owner)
     Lead.objects.filter(pk=lead.pk).update(assigned_at=timezone.now() - timedelta(days=days_ago))
-    circulation.refresh_due(LEADS, ids=[lead.pk])
+    refresh_due(LEADS, ids=[lead.pk])
     lead.refresh_from_db()
     return lead
 

@@ -6,8 +6,6 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 
 from leads.models import LeadPool
@@ -22,12 +20,7 @@ from opportunities.models import (
 )
 from orgs.models import OrgUnit
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _numbers = itertools.count(1)
-
-
-def user(username: str):
-    return get_user_model().objects.get(username=username)
 
 
 def make_opportunity(*, owner=None, pool=None, stage: str = "prospecting",
@@ -71,26 +64,3 @@ def opp_pool(demo_org) -> LeadPool:
                                    org_unit=OrgUnit.objects.get(code="sales"), cooldown_days=7)
 
 
-@pytest.fixture
-def wangfang(demo_org):
-    return user("rep_wangfang")
-
-
-@pytest.fixture
-def lilei(demo_org):
-    return user("rep_lilei")
-
-
-@pytest.fixture
-def zhangwei(demo_org):
-    return user("rep_zhangwei")
-
-
-@pytest.fixture
-def client_for(db):
-    def _client(username: str, **defaults) -> Client:
-        client = Client(**defaults)
-        client.force_login(user(username), backend=MODEL_BACKEND)
-        return client
-
-    return _client

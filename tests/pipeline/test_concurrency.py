@@ -9,39 +9,15 @@ starts where the previous one ended, and there is one change per successful move
 from __future__ import annotations
 
 import itertools
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
-from django.utils import translation
 
-from opportunities import services_pipeline
 from opportunities.models import Opportunity, OpportunityStageChange
+from opportunities.pipeline import services as services_pipeline
+from tests.helpers import run_at_once, user
 
-from .conftest import make_opportunity, user
-
-
-def _in_threads(target, args_list):
-    barrier = threading.Barrier(len(args_list))
-    results, errors = [], []
-
-    def wrapper(*args):
-        translation.activate("en")
-        try:
-            barrier.wait(timeout=30)
-            results.append(target(*args))
-        except BaseException as exc:  # collected and checked by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrapper, args=args) for args in args_list]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a mover hung"
-    return results, errors
+from .conftest import make_opportunity
 
 
 def _assert_history_chain(opportunity_id: int, moves: int) -> None:
@@ -65,7 +41,8 @@ def test_simultaneous_moves_from_the_same_board_one_wins_the_rest_are_stale(demo
         return services_pipeline.opportunity_move(opportunity_id=opportunity.pk, user=who,
                                                   to_stage=stage, version=1)
 
-    results, errors = _in_threads(move, movers)
+    race = run_at_once([partial(move, *mover) for mover in movers], timeout=60, language="en")
+    results, errors = race.results, race.errors
     assert len(results) == 1, errors
     assert len(errors) == 3
     for error in errors:
@@ -98,7 +75,10 @@ def test_movers_who_reload_and_retry_never_lose_a_stage_change(demo_org):
                     assert refused.code in ("stale", "unchanged")
         return done
 
-    results, errors = _in_threads(mover, [(owner, 0), (manager, 1), (owner, 2), (manager, 3)])
+    race = run_at_once([partial(mover, owner, 0), partial(mover, manager, 1),
+                        partial(mover, owner, 2), partial(mover, manager, 3)],
+                       timeout=60, language="en")
+    results, errors = race.results, race.errors
     assert not errors, errors
     _assert_history_chain(opportunity.pk, moves=sum(results))
     assert sum(results) >= 10

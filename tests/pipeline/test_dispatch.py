@@ -8,14 +8,19 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from leads import circulation
 from leads.models import LeadPool, PoolMember, RecycleRule
-from leads.subjects import OPPORTUNITIES
+from leads.pools.assign import assign_pool
+from leads.pools.due import refresh_due
+from leads.pools.extensions import extension_decide
+from leads.pools.previews import preview_recycle
+from leads.pools.runs import recycle_run
 from notifications.models import Notification
-from opportunities import services_pipeline
 from opportunities.models import Opportunity, OpportunityEvent
+from opportunities.pipeline import services as services_pipeline
+from opportunities.subjects import OPPORTUNITIES
+from tests.helpers import user
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 
 def test_round_robin_assignment_of_the_opportunity_pool(opp_pool):
@@ -25,7 +30,7 @@ def test_round_robin_assignment_of_the_opportunity_pool(opp_pool):
     LeadPool.objects.filter(pk=opp_pool.pk).update(strategy=LeadPool.Strategy.ROUND_ROBIN)
     opp_pool.refresh_from_db()
     waiting = [make_opportunity(pool=opp_pool) for _ in range(4)]
-    report = circulation.assign_pool(opp_pool)
+    report = assign_pool(opp_pool)
     assert sum(report.assigned.values()) == 4
     owners = [Opportunity.objects.get(pk=o.pk).owner_id for o in waiting]
     assert sorted(owners) == sorted([reps[0].pk, reps[1].pk] * 2)
@@ -46,7 +51,7 @@ def test_no_progress_rule_warns_first_then_recycles_and_progress_resets_it(opp_p
     moving = make_opportunity(owner=rep, pool=opp_pool, stage="qualification")
     Opportunity.objects.filter(pk__in=[stale.pk, moving.pk]).update(
         assigned_at=now - timedelta(days=12), last_qualified_at=now - timedelta(days=12))
-    circulation.refresh_due(OPPORTUNITIES, ids=[stale.pk, moving.pk], now=now)
+    refresh_due(OPPORTUNITIES, ids=[stale.pk, moving.pk], now=now)
     stale.refresh_from_db()
     assert stale.recycle_rule_id == rule.pk
     assert abs(stale.recycle_due_at - (now + timedelta(days=2))) < timedelta(seconds=5)
@@ -57,13 +62,13 @@ def test_no_progress_rule_warns_first_then_recycles_and_progress_resets_it(opp_p
     assert moving.recycle_due_at > timezone.now() + timedelta(days=13)
 
     # Warnings first: three days before, nothing moves, the owner is told.
-    report = circulation.recycle_run(now=now + timedelta(minutes=1))
+    report = recycle_run(now=now + timedelta(minutes=1))
     assert report.warned >= 1 and not report.recycled
     warning = Notification.objects.get(kind="opportunity_recycle_warning", recipient=rep)
     assert warning.params["name"] == stale.name
     # The opportunity's page shows the clock.
     # Past the deadline it goes back to the opportunity pool, with an event.
-    report = circulation.recycle_run(now=now + timedelta(days=2, minutes=5))
+    report = recycle_run(now=now + timedelta(days=2, minutes=5))
     assert report.recycled[rule.pk] == 1
     stale.refresh_from_db()
     assert (stale.owner_id, stale.status, stale.pool_id, stale.recycle_count) == (
@@ -88,7 +93,7 @@ def test_recycle_preview_counts_opportunities(opp_pool):
     old = make_opportunity(owner=rep, pool=opp_pool)
     Opportunity.objects.filter(pk=old.pk).update(assigned_at=timezone.now() - timedelta(days=5))
     make_opportunity(owner=rep, pool=opp_pool)
-    preview = circulation.preview_recycle(opp_pool, [rule])
+    preview = preview_recycle(opp_pool, [rule])
     assert [row["id"] for row in preview.due_now] == [old.pk]
     assert preview.per_rep[rep.pk]["held"] == 2
 
@@ -100,7 +105,7 @@ def test_the_owner_asks_once_for_more_time_and_a_manager_approves(opp_pool, clie
     RecycleRule.objects.create(pool=opp_pool, name="7 天无推进", kind=RecycleRule.Kind.NO_PROGRESS,
                                threshold=7)
     opportunity = make_opportunity(owner=rep, pool=opp_pool)
-    circulation.refresh_due(OPPORTUNITIES, ids=[opportunity.pk])
+    refresh_due(OPPORTUNITIES, ids=[opportunity.pk])
     opportunity.refresh_from_db()
     due = opportunity.recycle_due_at
     assert client_for("rep_lilei").post(f"/opportunities/{opportunity.pk}/extension/",
@@ -112,6 +117,6 @@ def test_the_owner_asks_once_for_more_time_and_a_manager_approves(opp_pool, clie
         f"/opportunities/{opportunity.pk}/").content.decode()
     assert f"/opportunities/{opportunity.pk}/" in client_for("mgr_shanghai").get(
         "/leads/extensions/").content.decode()
-    circulation.extension_decide(request_id=request.pk, user=user("mgr_shanghai"), approve=True)
+    extension_decide(request_id=request.pk, user=user("mgr_shanghai"), approve=True)
     opportunity.refresh_from_db()
     assert opportunity.recycle_due_at - due == timedelta(days=opp_pool.extension_days)

@@ -16,9 +16,10 @@ from crm_site.lib.formatting import format_money
 from leads.models import LeadPool
 from opportunities.models import Opportunity
 from orgs.models import OrgUnit
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, LeadPool
-from opportunities import services_conversion, services_pipeline
 from opportunities.models import (
     Contact,
     ContactMethod,
@@ -19,10 +18,13 @@ from opportunities.models import (
     OpportunityEvent,
     OpportunityStageChange,
 )
+from opportunities.pipeline import conversion as services_conversion
+from opportunities.pipeline import services as services_pipeline
 from orgs.models import DictionaryItem, OrgUnit
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 Refused = services_pipeline.OpportunityActionRefused
 
@@ -198,6 +200,32 @@ def test_claim_and_assign_from_the_opportunity_pool(opp_pool, wangfang, lilei):
         opportunity_ids=[second.pk], to_user_id=lilei.pk, actor=user("mgr_shanghai")) == 1
     assert OpportunityEvent.objects.filter(opportunity=second, kind="assigned",
                                            to_owner=lilei).exists()
+
+
+def test_opportunity_claims_keep_the_daily_limit_of_the_pool(opp_pool, wangfang, lilei):
+    LeadPool.objects.filter(pk=opp_pool.pk).update(daily_claim_limit=1)
+    first, second = make_opportunity(pool=opp_pool), make_opportunity(pool=opp_pool)
+    services_pipeline.opportunity_claim(opportunity_id=first.pk, user=wangfang)
+    with pytest.raises(Refused) as refused:
+        services_pipeline.opportunity_claim(opportunity_id=second.pk, user=wangfang)
+    assert refused.value.code == "daily_limit" and "limit of 1" in refused.value.message
+    second.refresh_from_db()
+    assert second.owner_id is None and second.status == Opportunity.Status.IN_POOL
+    # The limit is per rep: a colleague still claims it.
+    services_pipeline.opportunity_claim(opportunity_id=second.pk, user=lilei)
+
+
+def test_opportunity_claims_keep_the_overall_cap_like_leads(opp_pool, wangfang, monkeypatch):
+    monkeypatch.setattr("leads.pools.claims.OVERALL_CAP", 2)
+    for _ in range(2):
+        make_opportunity(owner=wangfang)
+    waiting = make_opportunity(pool=opp_pool)
+    with pytest.raises(Refused) as refused:
+        services_pipeline.opportunity_claim(opportunity_id=waiting.pk, user=wangfang)
+    assert refused.value.code == "overall_cap" and "the most one rep may hold is 2" in (
+        refused.value.message)
+    waiting.refresh_from_db()
+    assert waiting.owner_id is None
 
 
 def test_grade_caps_hold_on_claim_and_assignment(opp_pool, wangfang, lilei):

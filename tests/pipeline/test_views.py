@@ -12,12 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead, LeadPool
-from opportunities import services_pipeline
 from opportunities.models import Customer, Opportunity
+from opportunities.pipeline import services as services_pipeline
 from orgs.models import OrgUnit
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import make_opportunity, user
+from .conftest import make_opportunity
 
 MOBILE = "13912345678"
 MASKED = "139****5678"

@@ -12,11 +12,13 @@ from django.utils import timezone
 from leads.models import FollowUp
 from orgs.demo import seed_sensitive_words
 from qa.models import InspectionPlan, ViolationType
+from tests.helpers import user
 from tests.leads import conftest as _leads
-from tests.leads.conftest import make_lead, user  # noqa: F401  (re-exported)
+from tests.leads.conftest import make_lead  # noqa: F401  (re-exported)
 
-pool, wangfang, lilei, zhangwei, client_for = (
-    _leads.pool, _leads.wangfang, _leads.lilei, _leads.zhangwei, _leads.client_for)
+# The demo reps and signed-in clients are fixtures of tests/conftest.py; the pool is the
+# leads suite's.
+pool = _leads.pool
 
 _minutes = itertools.count(1)
 

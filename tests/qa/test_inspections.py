@@ -10,7 +10,8 @@ from notifications.models import Notification
 from qa.inspections import QARefused, appeal_decide, appeal_file, inspection_submit
 from qa.models import Appeal, Inspection, QAEvent, QueueItem, ScorecardItem, ViolationType
 from qa.sampling import queue_fill
-from tests.leads.conftest import make_lead, user
+from tests.helpers import user
+from tests.leads.conftest import make_lead
 from tests.qa.conftest import write_followup, yesterday
 
 pytestmark = pytest.mark.django_db
@@ -79,10 +80,10 @@ def test_only_the_assignee_scores_and_every_item_must_be_scored(qa_setup, pool, 
 
 def test_critical_fail_stops_the_followup_counting_and_an_overturn_restores_it(
         qa_setup, pool, wangfang, hemei, admin_lead, rule):
-    from leads import circulation
+    from leads.pools.due import refresh_due
     from leads.subjects import LEADS
     lead, followup, item = _queued(qa_setup, pool, wangfang)
-    circulation.refresh_due(LEADS, ids=[lead.pk])
+    refresh_due(LEADS, ids=[lead.pk])
     lead.refresh_from_db()
     due_before = lead.recycle_due_at
     assert due_before == followup.created_at + timedelta(days=7)

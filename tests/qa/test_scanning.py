@@ -2,7 +2,7 @@
 
 import pytest
 
-from leads.services_followups import followup_record
+from leads.followups.services import followup_record
 from orgs.models import Dictionary, DictionaryItem
 from qa.models import SensitiveHit
 from qa.scanning import rescan_all

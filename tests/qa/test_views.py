@@ -125,7 +125,7 @@ def test_calibration_is_blind_until_each_inspector_is_done(queue, client_for, de
 
     from orgs.models import Employee, Membership
     from qa.calibration import agreement, calibration_create, session_view
-    from tests.leads.conftest import user
+    from tests.helpers import user
     hemei = user("qa_hemei")
     # A second inspector: the demo's QA position given to a new colleague.
     second = get_user_model().objects.create_user("qa_second", password="x-pass-123")

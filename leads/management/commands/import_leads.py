@@ -48,7 +48,7 @@ class Command(BaseCommand):
                             empty_markers=empty)
         if counts.accepted:
             # Route and assign the newcomers as any arrival would be.
-            from leads.circulation import schedule_arrivals
+            from ...pools.config import schedule_arrivals
 
             schedule_arrivals([pool_obj.pk])
         self.stdout.write(

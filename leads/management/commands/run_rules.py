@@ -10,8 +10,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from leads import circulation
 from leads.models import LeadPool, RecycleRule
+
+from ...pools.runs import run_all
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             target = LeadPool.objects.filter(code=pool).first()
             if target is None:
                 raise CommandError(f"No pool with code {pool!r}.")
-        self._print(circulation.run_all(pool=target, dry_run=dry_run), target, dry_run)
+        self._print(run_all(pool=target, dry_run=dry_run), target, dry_run)
 
     def _print(self, report, target, dry_run: bool) -> None:
         pools = {p.pk: p.code for p in LeadPool.objects.all()}

@@ -13,7 +13,8 @@ from notifications.channels import services
 from notifications.channels.fake import FakeDingTalk, FakeFeishu, FakeWeCom
 from notifications.channels.models import ChannelConfig, ImPreference, TeamRobot
 from orgs.models import Employee, OrgUnit
-from tests.leads.conftest import pool, user, wangfang  # noqa: F401  (fixtures)
+from tests.helpers import user
+from tests.leads.conftest import pool  # noqa: F401  (fixtures)
 
 
 class Clock:

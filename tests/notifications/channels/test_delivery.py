@@ -13,15 +13,16 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from leads.services_followups import reminder_sweep
+from leads.followups.services import reminder_sweep
 from notifications import services as notify_services
 from notifications.channels import services
 from notifications.channels.models import Delivery
 from notifications.models import Notification
 from tests.followups.test_reminders import plan
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import connect, give_accounts, opt_in, robot, user
+from .conftest import connect, give_accounts, opt_in, robot
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

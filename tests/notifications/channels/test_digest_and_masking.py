@@ -15,9 +15,10 @@ from notifications.channels.render import mask_contacts
 from orgs.models import Employee
 from orgs.rights import Operation
 from tests.factories import RoleFactory
+from tests.helpers import user
 from tests.leads.conftest import make_lead
 
-from .conftest import connect, give_accounts, opt_in, robot, user
+from .conftest import connect, give_accounts, opt_in, robot
 
 pytestmark = pytest.mark.django_db
 

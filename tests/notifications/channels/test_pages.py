@@ -17,8 +17,9 @@ from notifications.apps import _secrets_key_check
 from notifications.channels import crypto, services
 from notifications.channels.models import ChannelConfig, Delivery, ImPreference, TeamRobot
 from orgs.models import Employee
+from tests.helpers import user
 
-from .conftest import connect, give_accounts, opt_in, robot, user
+from .conftest import connect, give_accounts, opt_in, robot
 
 pytestmark = pytest.mark.django_db
 
