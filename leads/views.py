@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
+from crm_site.lib.inputs import parse_id
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -329,10 +330,7 @@ def lead_check(request):
 @entry_required(Entry.TEAM_LEADS)
 def team_leads(request):
     reps = list(selectors.assignable_reps(user=request.user))
-    try:
-        owner_id = int(request.GET.get("owner") or 0) or None
-    except ValueError:
-        owner_id = None
+    owner_id = parse_id(request.GET.get("owner"))
     page = selectors.scope_owned_leads(user=request.user, owner_id=owner_id,
                                        cursor=request.GET.get("after"))
     assign_pools = list(pools_for(request.user, "assign_from_pool").order_by("kind", "code"))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
+from crm_site.lib.inputs import parse_id, parse_ids
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -92,10 +93,7 @@ def pool_rules(request, code: str):
 def pool_next(request, code: str):
     """“Who gets the next N” for the pool (htmx fragment)."""
     pool = selectors_rules.managed_pool(request.user, code)
-    try:
-        count = max(1, min(50, int(request.GET.get("n") or 10)))
-    except ValueError:
-        count = 10
+    count = min(50, parse_id(request.GET.get("n")) or 10)
     return _vary(render(request, "leads/pool_rules.html#next", {
         "pool": pool, "count": count, "next": selectors_rules.who_gets_next(pool, count)}))
 
@@ -335,11 +333,8 @@ def pool_route(request, code: str):
     if pool is None:
         raise Http404
     back = reverse("pool_list") + f"?pool={code}"
-    target = descendant_pools(pool).filter(pk=request.POST.get("to_pool") or 0).first()
-    try:
-        lead_ids = [int(v) for v in request.POST.getlist("leads")]
-    except ValueError:
-        lead_ids = []
+    target = descendant_pools(pool).filter(pk=parse_id(request.POST.get("to_pool")) or 0).first()
+    lead_ids = parse_ids(request.POST.getlist("leads"))
     if target is None or not lead_ids:
         messages.error(request, _("Choose leads and the sub-pool to route them to."))
         return redirect(back)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
+from crm_site.lib.inputs import parse_id
 from crm_site.lib.masking import can_unmask
 from leads.forms import dictionary_choices
 from leads.selectors import assignable_reps
@@ -29,12 +30,7 @@ from .forms_customers import ContactForm, CustomerForm, MergeForm, MethodFormSet
 from .models import Contact, Customer
 from .selectors_pipeline import openable_opportunity_ids
 
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
-        return None
+_int = parse_id
 
 
 # --- customers -----------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""Request-wide guards: refuse what no view can store before any view sees it.
+
+``InputGuardMiddleware`` answers 400 (a page in the user's language, or JSON for JSON
+requests) when the path, a query parameter or a form field holds a NUL byte or a lone
+surrogate, and 411 when a body arrives chunked without a length (behind a WSGI server
+Django would read it as empty and act on nothing).
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .inputs import forbidden_text
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _wants_json(request) -> bool:
+    return request.content_type == "application/json" or (
+        request.headers.get("Accept", "").startswith("application/json"))
+
+
+def _querydict_has_forbidden(querydict) -> bool:
+    return any(forbidden_text(key) or any(forbidden_text(value) for value in values)
+               for key, values in querydict.lists())
+
+
+def bad_input(request, message: str | None = None, *, status: int = 400):
+    """The 400 page (or JSON) that says what was wrong with what was sent."""
+    message = message or _("The request holds an invisible control character (such as "
+                           "NUL) that is not allowed. Remove it and try again.")
+    if _wants_json(request):
+        return JsonResponse({"error": "control_characters", "message": message},
+                            status=status)
+    return render(request, "400.html", {"message": message}, status=status)
+
+
+class InputGuardMiddleware:
+    """Place after ``AuthenticationMiddleware`` (the 400 page shows the navigation)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            message = _("Send the body with a Content-Length (chunked bodies are not "
+                        "accepted).")
+            if _wants_json(request):
+                return JsonResponse({"error": "length_required", "message": message},
+                                    status=411)
+            return render(request, "400.html", {"message": message}, status=411)
+        if forbidden_text(request.path) or _querydict_has_forbidden(request.GET):
+            return bad_input(request)
+        if request.method == "POST" and request.content_type in FORM_TYPES and (
+                _querydict_has_forbidden(request.POST)):
+            return bad_input(request)
+        return self.get_response(request)
