@@ -19,6 +19,7 @@ from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
 from crm_site.lib.inputs import parse_id
 from crm_site.lib.masking import mask_for
+from crm_site.lib.redirects import safe_next
 from opportunities.models import Opportunity
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
@@ -506,6 +507,4 @@ def approval_decide(request, pk: int, decision: str):
         messages.success(request, _("Approved.") if decision == "approve" else _("Rejected."))
     except (services.ActionRefused, ValidationError) as exc:
         _refusal(request, exc)
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/")
-                    and not request.POST.get("next", "").startswith("//")
-                    else "approval_inbox")
+    return redirect(safe_next(request, reverse("approval_inbox")))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
 from crm_site.lib.inputs import parse_id
+from crm_site.lib.redirects import safe_next
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -377,9 +378,7 @@ def pool_assign(request):
     reps = [e for group in selectors.lead_receivers(user=request.user, pool=pool)
             for e in group.people] if pool else []
     form = AssignForm(request.POST, reps=reps)
-    back = request.POST.get("next") or "/leads/pool/"
-    if not back.startswith("/"):
-        back = "/leads/pool/"
+    back = safe_next(request, "/leads/pool/")
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

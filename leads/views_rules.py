@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from crm_site.lib.access import entry_required
 from crm_site.lib.inputs import parse_id, parse_ids
+from crm_site.lib.redirects import safe_next
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -121,9 +122,7 @@ def pool_assign_now(request, code: str):
     pool = LeadPool.objects.filter(code=code, is_active=True).first()
     if pool is None or not pool_allows(request.user, pool, "assign_from_pool"):
         raise Http404
-    back = request.POST.get("next") or reverse("pool_list") + f"?pool={code}"
-    if not back.startswith("/"):
-        back = reverse("pool_list")
+    back = safe_next(request, reverse("pool_list") + f"?pool={code}")
     if pool.strategy == LeadPool.Strategy.MANUAL:
         messages.warning(request, _("%(pool)s is assigned by hand; choose a strategy on its "
                                     "rules page first.") % {"pool": pool.display_name})

@@ -1,15 +1,19 @@
-"""Request-wide guards: refuse what no view can store before any view sees it.
+"""Request-wide guards and headers.
 
-``InputGuardMiddleware`` answers 400 (a page in the user's language, or JSON for JSON
-requests) when the path, a query parameter or a form field holds a NUL byte or a lone
-surrogate, and 411 when a body arrives chunked without a length (behind a WSGI server
-Django would read it as empty and act on nothing).
+- ``InputGuardMiddleware`` refuses what no view can store before any view sees it: 400
+  (a page in the user's language, or JSON for JSON requests) when the path, a query
+  parameter or a form field holds a NUL byte or a lone surrogate; 411 when a body arrives
+  chunked without a length (behind a WSGI server Django would read it as empty).
+- ``PrivatePagesMiddleware``: nothing answered to a signed-in user is kept by a cache.
+- ``PageCSPMiddleware``: the Content-Security-Policy on HTML pages.
 """
 
 from __future__ import annotations
 
+from csp.middleware import CSPMiddleware
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from .inputs import forbidden_text
@@ -58,3 +62,34 @@ class InputGuardMiddleware:
                 _querydict_has_forbidden(request.POST)):
             return bad_input(request)
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on everything a signed-in user is answered
+    (pages, fragments, CSV exports, attachments): no proxy or shared browser keeps a copy.
+    Place after ``AuthenticationMiddleware``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+            response.headers.pop("Expires", None)
+            # ``public`` or a ``max-age`` set by a view would contradict the above.
+            response["Cache-Control"] = ", ".join(
+                part for part in (p.strip() for p in response["Cache-Control"].split(","))
+                if part and part != "public" and not part.startswith(("max-age", "s-maxage")))
+        return response
+
+
+class PageCSPMiddleware(CSPMiddleware):
+    """django-csp's policy on HTML pages only: a PDF or an image opened inline keeps the
+    browser's own viewer (a policy on them would block it) and CSV/JSON need none."""
+
+    def process_response(self, request, response):
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        return super().process_response(request, response)
