@@ -6,17 +6,24 @@
   chunked without a length (behind a WSGI server Django would read it as empty).
 - ``PrivatePagesMiddleware``: nothing answered to a signed-in user is kept by a cache.
 - ``PageCSPMiddleware``: the Content-Security-Policy on HTML pages.
+- ``BusyDatabaseMiddleware``: a lock or statement timeout is "busy, try again" (503).
 """
 
 from __future__ import annotations
 
+import logging
+
 from csp.middleware import CSPMiddleware
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .inputs import forbidden_text
+from .timeouts import is_busy
+
+logger = logging.getLogger(__name__)
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -93,3 +100,37 @@ class PageCSPMiddleware(CSPMiddleware):
         if not response.get("Content-Type", "").startswith("text/html"):
             return response
         return super().process_response(request, response)
+
+
+class BusyDatabaseMiddleware:
+    """A request stopped by the database's lock or statement timeout (someone else holds
+    the record, or the database is overloaded) answers 503 "busy, try again" with a
+    ``Retry-After``; the transaction it was in has already been rolled back. The page needs
+    no database (the database is what was busy)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_busy(exception):
+            return None
+        logger.warning("busy database on %s %s: %s", request.method, request.path,
+                       str(exception).strip().splitlines()[0] if str(exception) else "")
+        message = _("Someone else is working on this record right now, or the system is "
+                    "very busy. Nothing was changed. Please try again in a moment.")
+        if _wants_json(request):
+            response = JsonResponse({"error": "busy", "message": message}, status=503)
+        elif getattr(request, "htmx", False):
+            response = HttpResponse(message, status=503, content_type="text/plain")
+        else:
+            retry = (request.get_full_path() if request.method == "GET"
+                     else request.headers.get("Referer", ""))
+            if not url_has_allowed_host_and_scheme(retry, allowed_hosts={request.get_host()}):
+                retry = ""
+            response = render(request, "503.html", {"message": message, "retry_url": retry},
+                              status=503)
+        response["Retry-After"] = "5"
+        return response

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.lib import embedded
+from crm_site.lib.timeouts import pg_timeouts
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     # NUL bytes, lone surrogates and length-less chunked bodies answered 400/411 here.
     "crm_site.lib.middleware.InputGuardMiddleware",
     "crm_site.lib.middleware.PrivatePagesMiddleware",
+    # A lock or statement timeout answers "busy, try again" (503), not a 500.
+    "crm_site.lib.middleware.BusyDatabaseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -109,6 +112,16 @@ if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
 if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"].get("OPTIONS", {}):
     DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# How long a web request waits for a row lock, and how long one statement may run, before
+# PostgreSQL gives up: the user then gets "busy, try again" (503) instead of a hung page.
+# Celery workers get longer limits (crm_site.celery sets DB_WORKER_* on the connection).
+# https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5_000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20_000)
+DB_WORKER_LOCK_TIMEOUT_MS = env.int("DB_WORKER_LOCK_TIMEOUT_MS", default=60_000)
+DB_WORKER_STATEMENT_TIMEOUT_MS = env.int("DB_WORKER_STATEMENT_TIMEOUT_MS", default=300_000)
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = pg_timeouts(
+    lock_ms=DB_LOCK_TIMEOUT_MS, statement_ms=DB_STATEMENT_TIMEOUT_MS)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

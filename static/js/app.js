@@ -70,6 +70,21 @@
     }
   });
 
+  // "Busy, try again" (a lock or statement timeout) on an htmx request: say so above the
+  // page instead of leaving the click without an answer.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.status !== 503) { return; }
+    var main = document.querySelector("main");
+    if (!main) { return; }
+    var alert = document.createElement("div");
+    alert.className = "alert alert-warning";
+    alert.setAttribute("role", "alert");
+    alert.dataset.testid = "busy";
+    alert.textContent = xhr.responseText;
+    main.prepend(alert);
+  });
+
   function addOrderLine() {
     var total = document.getElementById("id_lines-TOTAL_FORMS");
     var rows = document.querySelectorAll("#lines tr.line");
