@@ -86,7 +86,7 @@ def test_the_sign_in_page_and_static_files_may_be_cached(client):
 
 
 @pytest.mark.parametrize("evil", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
-                                  "javascript:alert(1)"])
+                                  "javascript:alert(1)", "²", "home"])
 def test_next_never_leaves_the_site(demo_org, evil):
     manager = _signed_in("mgr_shanghai")
     pool = LeadPool.objects.get(kind=LeadPool.Kind.MASTER)
