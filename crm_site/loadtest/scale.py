@@ -21,7 +21,7 @@ _OVERRIDES = {
     "converted_at": "NULL", "last_followup_at": "NULL", "next_followup_at": "NULL",
     "is_starred": "false", "invalid_reason": "''", "mobile_key": "''", "email_key": "''",
     "company_key": "''",
-    "external_id": f"'{SCALED_PREFIX}' || g || '-' || l.id",
+    "external_id": f"'{SCALED_PREFIX}' || %(batch)s || '-' || g || '-' || l.id",
     "pooled_at": "now() - (random() * interval '30 days')",
     "created_at": "now() - (random() * interval '60 days')",
 }
@@ -37,7 +37,8 @@ def scale_leads(*, target: int) -> int:
         return 0
     times = max(1, -(-(target - existing) // sources))
     columns = [f.column for f in Lead._meta.concrete_fields if f.column != "id"]
-    select = ", ".join(_OVERRIDES.get(c, f"l.{c}") for c in columns)
+    select = ", ".join(_OVERRIDES.get(c, f"l.{c}") for c in columns).replace(
+        "%(batch)s", "%s")
     event_columns = [f.column for f in LeadEvent._meta.concrete_fields if f.column != "id"]
     event_values = {"kind": "'created'", "to_pool_id": "n.pool_id", "created_at": "n.created_at",
                     "lead_id": "n.id", "reason": "'load_test'", "note": "''",
@@ -52,7 +53,8 @@ def scale_leads(*, target: int) -> int:
             f"WHERE l.external_id NOT LIKE %s RETURNING id, pool_id, created_at) "
             f"INSERT INTO {LeadEvent._meta.db_table} ({', '.join(event_columns)}) "
             f"SELECT {event_select} FROM n",
-            [times, f"{SCALED_PREFIX}%"])
+            # A batch number per call keeps the copies' external ids unique across calls.
+            [existing, times, f"{SCALED_PREFIX}%"])
         added = cursor.rowcount
         cursor.execute(f"ANALYZE {Lead._meta.db_table}")
         cursor.execute(f"ANALYZE {LeadEvent._meta.db_table}")

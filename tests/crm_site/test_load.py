@@ -56,3 +56,10 @@ def test_a_stage_move_without_its_stage_change_is_caught(demo_org):
     assert invariants.check(invariants.loads()).moves_without_event == 0
     Opportunity.objects.filter(pk=opportunity.pk).update(stage="proposal")
     assert invariants.check(invariants.loads()).moves_without_event == 1
+
+
+def test_scaling_up_twice_adds_more_without_clashing(demo_leads):  # noqa: F811
+    first = scale_leads(target=Lead.objects.count() + 100)
+    second = scale_leads(target=Lead.objects.count() + 100)
+    assert first and second
+    assert Lead.objects.filter(external_id__startswith=SCALED_PREFIX).count() == first + second
