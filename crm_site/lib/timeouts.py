@@ -18,11 +18,20 @@ def pg_timeouts(*, lock_ms: int, statement_ms: int) -> str:
     return f"-c lock_timeout={int(lock_ms)} -c statement_timeout={int(statement_ms)}"
 
 
+def use_web_timeouts(settings) -> None:
+    """Give every connection opened from now on the web requests' limits (``crm_site.wsgi``)."""
+    _use(pg_timeouts(lock_ms=settings.DB_LOCK_TIMEOUT_MS,
+                     statement_ms=settings.DB_STATEMENT_TIMEOUT_MS))
+
+
 def use_worker_timeouts(settings) -> None:
     """Give every connection opened from now on the workers' longer limits (called when a
     Celery worker starts; connections already open are closed so they reopen with them)."""
-    options = pg_timeouts(lock_ms=settings.DB_WORKER_LOCK_TIMEOUT_MS,
-                          statement_ms=settings.DB_WORKER_STATEMENT_TIMEOUT_MS)
+    _use(pg_timeouts(lock_ms=settings.DB_WORKER_LOCK_TIMEOUT_MS,
+                     statement_ms=settings.DB_WORKER_STATEMENT_TIMEOUT_MS))
+
+
+def _use(options: str) -> None:
     for alias in connections:
         connections[alias].settings_dict.setdefault("OPTIONS", {})["options"] = options
         connections[alias].close()

@@ -16,7 +16,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.lib import embedded
-from crm_site.lib.timeouts import pg_timeouts
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -114,14 +113,14 @@ if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"].get("OPTI
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # How long a web request waits for a row lock, and how long one statement may run, before
 # PostgreSQL gives up: the user then gets "busy, try again" (503) instead of a hung page.
-# Celery workers get longer limits (crm_site.celery sets DB_WORKER_* on the connection).
+# The web process (crm_site.wsgi) sets these on its connections, Celery workers the longer
+# DB_WORKER_* (crm_site.celery); management commands (migrate, seed_demo, imports) keep
+# PostgreSQL's own (no limit).
 # https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5_000)
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20_000)
 DB_WORKER_LOCK_TIMEOUT_MS = env.int("DB_WORKER_LOCK_TIMEOUT_MS", default=60_000)
 DB_WORKER_STATEMENT_TIMEOUT_MS = env.int("DB_WORKER_STATEMENT_TIMEOUT_MS", default=300_000)
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = pg_timeouts(
-    lock_ms=DB_LOCK_TIMEOUT_MS, statement_ms=DB_STATEMENT_TIMEOUT_MS)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -97,3 +97,29 @@ def test_a_worker_gets_its_longer_limits_on_every_new_connection(transactional_d
         connection.close()
     assert web_options == pg_timeouts(lock_ms=settings.DB_LOCK_TIMEOUT_MS,
                                       statement_ms=settings.DB_STATEMENT_TIMEOUT_MS)
+
+
+def test_the_web_process_sets_its_limits_and_management_commands_keep_none(db):
+    """gunicorn's entry point (crm_site.wsgi) gives its connections the web limits; a
+    management command (migrate, seed_demo, an import) is not cut off after 20 s."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='crm_site.settings.local';"
+              "{setup}; from django.db import connection; c = connection.cursor();"
+              "c.execute(\"SELECT setting FROM pg_settings WHERE name IN ('lock_timeout',"
+              " 'statement_timeout') ORDER BY name\"); print([r[0] for r in c.fetchall()])")
+    db = connection.settings_dict  # the test database, which exists while this runs
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    env = {**os.environ, "DEBUG": "false",
+           "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"}
+    runs = {}
+    for name, setup in (("command", "django.setup()"), ("web", "import crm_site.wsgi")):
+        out = subprocess.run([sys.executable, "-c", script.format(setup=setup)], env=env,
+                             capture_output=True, text=True, timeout=120, check=True,
+                             cwd=settings.BASE_DIR)
+        runs[name] = out.stdout.strip().splitlines()[-1]
+    assert runs["command"] == "['0', '0']"
+    assert runs["web"] == (f"['{settings.DB_LOCK_TIMEOUT_MS}', "
+                           f"'{settings.DB_STATEMENT_TIMEOUT_MS}']")
