@@ -15,12 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
 from crm_site.lib.inputs import parse_id
-from crm_site.lib.masking import mask_for
 from crm_site.lib.redirects import safe_next
 from opportunities.models import Opportunity
+from orgs.access import entry_required, mask_for
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 

@@ -24,7 +24,7 @@ urlpatterns = [
     path("workbench/", views.workbench, name="workbench"),
     path("manager/", views.manager_home, name="manager_home"),
     path("marketing/", views.marketing_home, name="marketing_home"),
-    path("qa/", views.qa_home, name="qa_home"),
+    path("qa/", include("qa.urls")),
     path("team/", org_views.team_directory, name="team_directory"),
     path("team/export.csv", org_views.team_export, name="team_export"),
     path("leads/", include("leads.urls")),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from crm_site.lib.access import entry_required
+from orgs.access import entry_required
 from orgs.rights import HOME_PAGES, DataScope, Entry
 from orgs.selectors import data_scope_for, employee_list, rights_for
 
@@ -36,6 +36,7 @@ def _scope_label(rights) -> str:
 def workbench(request):
     from leads.selectors import pool_overview, workbench_summary
     from leads.selectors_followups import agenda_buckets
+    from qa.selectors import rep_results
 
     rights = rights_for(request.user)
     return render(
@@ -44,7 +45,8 @@ def workbench(request):
         {"rights": rights, "scope_label": _scope_label(rights),
          "summary": workbench_summary(user=request.user),
          "agenda_buckets": agenda_buckets(user=request.user), "agenda_limit": 8,
-         "pools": pool_overview(user=request.user, perm="claim_from_pool")},
+         "pools": pool_overview(user=request.user, perm="claim_from_pool"),
+         "qa_results": rep_results(user=request.user, limit=5)},
     )
 
 
@@ -79,12 +81,6 @@ def marketing_home(request):
         {"rights": rights, "scope_label": _scope_label(rights),
          "pools": pool_overview(user=request.user)},
     )
-
-
-@entry_required(Entry.QA_HOME)
-def qa_home(request):
-    rights = rights_for(request.user)
-    return render(request, "home/qa.html", {"rights": rights, "scope_label": _scope_label(rights)})
 
 
 @never_cache

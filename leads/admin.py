@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
-from crm_site.lib.admin import ViewerAwareAdminMixin
-from crm_site.lib.masking import can_unmask, mask_for
+from orgs.access import can_unmask, mask_for
+from orgs.access.admin import BAG, MaskedFieldsAdminMixin
 
 from .models import (
     ExtensionRequest,
@@ -111,8 +111,11 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
+class LeadAdmin(MaskedFieldsAdminMixin, admin.ModelAdmin):
     """Leads for support staff: ownership changes go through the workbench, not here."""
+
+    model = Lead
+    masked_fields = {"attributes": BAG}
 
     list_display = ["pk", "name", "company", "masked_mobile", "status", "owner", "pool",
                     "channel", "created_at"]
@@ -126,11 +129,14 @@ class LeadAdmin(ViewerAwareAdminMixin, admin.ModelAdmin):
     exclude = ["mobile", "phone", "email"]
 
     def get_exclude(self, request, obj=None):
-        return [] if can_unmask(request.user, "detail") else self.exclude
+        exclude = super().get_exclude(request, obj) or []
+        if can_unmask(request.user, "admin"):
+            return exclude
+        return [*exclude, *self.exclude]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(self.readonly_fields)
-        if can_unmask(request.user, "detail"):
+        fields = list(super().get_readonly_fields(request, obj))
+        if can_unmask(request.user, "admin"):
             fields = [f for f in fields if not f.startswith("masked_")]
         return fields
 

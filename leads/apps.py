@@ -13,7 +13,16 @@ class LeadsConfig(AppConfig):
         # sections of the team digest in WeCom, DingTalk and Feishu.
         from auditlog.registry import auditlog
 
+        from orgs.access import register_record_rules
+
         from . import digest, models, presets, services  # noqa: F401
+        from .permissions import pool_allows, pools_for
+        from .selectors import lead_contact_clear, visible_leads
+
+        # Who may open, unmask and act on leads and pools (``orgs.access``).
+        register_record_rules("leads.Lead", visible=visible_leads,
+                              contact_clear=lead_contact_clear)
+        register_record_rules("leads.LeadPool", visible=pools_for, may_act=pool_allows)
 
         # Rules and pool settings are audited: who changed what, when, before/after.
         auditlog.register(models.LeadPool, exclude_fields=["rr_last_user_id", "routed_until"])

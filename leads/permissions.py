@@ -11,6 +11,9 @@ Two sources, unioned:
   team reaches its pools at once, with no grant to maintain;
 * explicit grants per pool through django-guardian (direct foreign-key tables, to users or
   groups), for access across the tree — e.g. a cross-department pool.
+
+These are the pool rules of ``orgs.access`` (registered in ``LeadsConfig.ready``):
+``orgs.access.may_act(user, pool, "claim_from_pool")`` asks :func:`pool_allows`.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
 
+from orgs.access import Rights, rights_for, rights_for_many
 from orgs.models import Employee, Membership, OrgUnit
 from orgs.rights import DataScope, Operation
-from orgs.selectors import Rights, rights_for, rights_for_many
 
 from .models import LeadPool
 

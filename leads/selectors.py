@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm_site.lib.keyset import Page, keyset_page
-from crm_site.lib.masking import can_unmask, mask
+from crm_site.lib.masking import mask
+from orgs.access import can_unmask
 from orgs.models import DictionaryItem, Employee
 from orgs.rights import Operation
 from orgs.selectors import data_scope_for, rights_for_many

@@ -20,10 +20,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orgs.selectors import data_scope_for
+from orgs.access import visible
 
 from .models import FollowUp, Lead
-from .permissions import pools_for
 
 
 @dataclass(frozen=True)
@@ -75,35 +74,13 @@ def subject_of(record) -> FollowUpSubject:
 
 
 def visible_subjects(user, code: str) -> QuerySet:
-    """Every record of kind ``code`` the user may open."""
-    if code == "lead":
-        from .selectors import visible_leads
-
-        return visible_leads(user)
+    """Every record of kind ``code`` the user may open: the same rule as the record's own
+    pages, registered by the app that owns the kind (``orgs.access``); a kind whose app is
+    not installed opens to nobody."""
     subject = SUBJECTS.get(code)
     if subject is None:
         raise Http404
-    # The same rule as the customer and opportunity pages, where those are installed.
-    try:
-        if code == "customer":
-            from opportunities.selectors_customers import visible_customers
-
-            return visible_customers(user)
-        from opportunities.selectors_pipeline import visible_opportunities
-
-        return visible_opportunities(user)
-    except ImportError:
-        pass
-    scope = data_scope_for(user)
-    queryset = subject.model.objects.all()
-    if code == "customer":
-        return queryset.filter(scope.owners_q("owner") | Q(owner__isnull=True,
-                                                           created_by_id=user.pk),
-                               merged_into__isnull=True)
-    return queryset.filter(
-        scope.owners_q("owner")
-        | Q(owner__isnull=True, status="in_pool", pool__in=pools_for(user))
-    )
+    return visible(user, subject.model_label)
 
 
 def subject_get(*, user, code: str, pk: int):

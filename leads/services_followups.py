@@ -25,6 +25,7 @@ from notifications.kinds import register as register_kind
 from notifications.services import Message, notify_many
 
 from . import circulation
+from .followup_hooks import followup_saved
 from .models import FollowUp, Lead, LeadPool
 from .selectors_followups import SUBJECTS, FollowUpSubject
 from .services import LeadActionRefused, _check_dictionary
@@ -121,6 +122,7 @@ def followup_record(*, subject: str, record_id: int, user, kind: str, outcome: s
         if qualifies and target.code != "customer":
             circulation.refresh_due(LEADS if target.code == "lead" else OPPORTUNITIES,
                                     ids=[record.pk], now=now)
+        followup_saved(followup)
     return followup
 
 

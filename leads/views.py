@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.inputs import parse_id
 from crm_site.lib.redirects import safe_next
+from orgs.access import Scenario, entry_required, show_bag
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -134,6 +134,7 @@ def _detail_context(request, lead: Lead) -> dict:
     is_owner = lead.owner_id == request.user.pk
     due = lead.recycle_due_at
     outcomes = dict(FollowUp.Outcome.choices)
+    contact_clear = selectors.lead_contact_clear(request.user, lead, "detail")
     return {
         "recycle_soon": bool(due and due - timezone.now() < timedelta(days=3)),
         "extension": (lead.extension_requests.filter(requested_by=request.user).first()
@@ -141,7 +142,11 @@ def _detail_context(request, lead: Lead) -> dict:
         "qualifying_outcomes": [outcomes.get(o, o) for o in lead.pool.qualifying_outcomes or ()],
         "lead": lead,
         "is_owner": is_owner and lead.is_open,
-        "contact_clear": selectors.lead_contact_clear(request.user, lead, "detail"),
+        "contact_clear": contact_clear,
+        # The channel's free-form data (raw payload, unmapped import columns) is masked by
+        # pattern like the contact fields, e.g. on a pool that hides contacts until claimed.
+        "attributes": show_bag(request.user, lead.attributes, Scenario.DETAIL,
+                               clear=contact_clear),
         "events": events,
         "stints": selectors.ownership_stints(events),
         "followups": selectors.lead_followups(lead),

@@ -3,9 +3,9 @@
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
-from crm_site.lib.masking import can_unmask, mask
+from crm_site.lib.masking import mask
+from orgs.access import can_unmask, entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import data_scope_for, rights_for
 

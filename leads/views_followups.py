@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.lib.access import entry_required
+from orgs.access import entry_required
 from orgs.rights import Entry
 
 from . import selectors_followups as selectors

@@ -11,8 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
+from orgs.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 

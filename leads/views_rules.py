@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.inputs import parse_id, parse_ids
 from crm_site.lib.redirects import safe_next
+from orgs.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 

@@ -17,6 +17,8 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from orgs.access import Scenario, show_text
+
 from .models import Notification, NotificationSettings
 
 
@@ -150,7 +152,7 @@ def email_sweep(*, limit: int = EMAIL_BATCH) -> int:
     for notification in batch:
         address = notification.recipient.email
         with translation.override(settings.LANGUAGE_CODE):
-            text = notification.text
+            text = show_text(notification.recipient, notification.text, Scenario.NOTIFICATION)
             subject = f"LeadPool CRM · {text[:60]}"
         try:
             send_mail(subject, f"{text}\n\n{notification.url}", None, [address],

@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.lib.admin import ViewerAwareAdminMixin
-from crm_site.lib.masking import can_unmask, mask_for
+from orgs.access import Kind, can_unmask, mask_for
+from orgs.access.admin import BAG, MaskedFieldsAdminMixin
 
 from .models import (
     Contact,
@@ -27,8 +28,11 @@ class CustomerContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(MaskedFieldsAdminMixin, admin.ModelAdmin):
     """Customers for support staff; merges and transfers go through the workbench."""
+
+    model = Customer
+    masked_fields = {"address": Kind.ADDRESS, "attributes": BAG}
 
     list_display = ["pk", "name", "grade", "is_starred", "owner", "region", "industry",
                     "merged_into", "created_at"]

@@ -15,11 +15,18 @@ class OpportunitiesConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from leads.demo import register_demo_conversions
+        from orgs.access import register_record_rules
 
         from . import models, services_customers, weights  # noqa: F401
         from .demo import convert_demo_leads
+        from .selectors_customers import visible_contacts, visible_customers
+        from .selectors_pipeline import visible_opportunities
 
         register_demo_conversions(convert_demo_leads)
+        # Who may open and unmask customers, contacts and opportunities (``orgs.access``).
+        register_record_rules("opportunities.Customer", visible=visible_customers)
+        register_record_rules("opportunities.Contact", visible=visible_contacts)
+        register_record_rules("opportunities.Opportunity", visible=visible_opportunities)
 
         auditlog.register(models.Customer, exclude_fields=["updated_at", "graded_at",
                                                            "signed_amount_12m", "grade"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.lib.masking import Kind, mask
 from leads.forms import DictionaryChoiceField, DictionaryFormMixin
 from leads.normalize import normalize_email, normalize_phone
 
@@ -23,9 +24,25 @@ class CustomerForm(DictionaryFormMixin, forms.ModelForm):
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         error_messages = {"name": {"required": _("A customer needs a name.")}}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, address_clear: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self._load_dictionaries()
+        self.address_kept = bool(not address_clear and self.instance.pk
+                                 and self.instance.address)
+        if self.address_kept:
+            # Never send an address the viewer may not see: an empty field with the masked
+            # address as its placeholder; left empty, the stored address stays.
+            self.initial["address"] = ""
+            self.fields["address"].widget.attrs["placeholder"] = mask(
+                self.instance.address, Kind.ADDRESS)
+            self.fields["address"].help_text = _(
+                "Leave empty to keep the current address.")
+
+    def clean_address(self):
+        address = (self.cleaned_data.get("address") or "").strip()
+        if not address and self.address_kept:
+            return self.instance.address
+        return address
 
 
 class ContactForm(forms.ModelForm):
@@ -49,6 +66,10 @@ class MethodForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ContactMethod.Kind.choices)
     value = forms.CharField(label=_("Value"), max_length=254, required=False)
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
+    # The stored method this row edits: left empty, the row keeps its stored value (which
+    # the viewer may not be allowed to see, so it is never sent to the browser).
+    stored = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1,
+                                max_value=2**31 - 1)
 
     def clean(self):
         cleaned = super().clean()
@@ -64,10 +85,31 @@ class MethodForm(forms.Form):
 
 
 class BaseMethodFormSet(forms.BaseFormSet):
+    """The contact methods of a contact. ``stored`` maps the ids of the contact's stored
+    methods to their values: a row naming one of them and left empty keeps that value."""
+
+    def __init__(self, *args, stored: dict[int, str] | None = None,
+                 placeholders: dict[int, str] | None = None, **kwargs):
+        self.stored = stored or {}
+        super().__init__(*args, **kwargs)
+        for form in self.forms:
+            try:
+                kept = int(form["stored"].value() or 0)
+            except (TypeError, ValueError):
+                kept = 0
+            if placeholders and kept in placeholders:
+                form.fields["value"].widget.attrs["placeholder"] = placeholders[kept]
+
+    def _value(self, form) -> str:
+        value = (form.cleaned_data.get("value") or "").strip()
+        if not value and form.cleaned_data.get("stored") is not None:
+            return self.stored.get(form.cleaned_data["stored"], "")
+        return value
+
     def clean(self):
         if any(self.errors):
             return
-        filled = [f for f in self.forms if (f.cleaned_data.get("value") or "").strip()
+        filled = [f for f in self.forms if self._value(f)
                   and not f.cleaned_data.get("DELETE")]
         primaries = sum(1 for f in filled if f.cleaned_data.get("is_primary"))
         if not filled:
@@ -78,9 +120,8 @@ class BaseMethodFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Mark exactly one contact method as primary."))
 
     def methods(self) -> list[dict]:
-        return [f.cleaned_data for f in self.forms
-                if (f.cleaned_data.get("value") or "").strip()
-                and not f.cleaned_data.get("DELETE")]
+        return [{**f.cleaned_data, "value": self._value(f)} for f in self.forms
+                if self._value(f) and not f.cleaned_data.get("DELETE")]
 
 
 MethodFormSet = forms.formset_factory(MethodForm, formset=BaseMethodFormSet, extra=2,

@@ -18,9 +18,9 @@ from django.http import Http404
 from django.urls import reverse
 
 from crm_site.lib.keyset import Page, keyset_page
-from crm_site.lib.masking import can_unmask, mask
 from leads.models import FollowUp, Lead, LeadEvent
 from leads.selectors import ownership_stints
+from orgs.access import show
 from orgs.rights import Entry
 from orgs.selectors import data_scope_for, rights_for
 
@@ -79,9 +79,8 @@ def visible_contacts(user) -> QuerySet:
 def method_display(user, method: ContactMethod, scenario: str,
                    clear: bool | None = None) -> str:
     """A contact method's value as ``user`` may see it in ``scenario``."""
-    if clear is None:
-        clear = can_unmask(user, scenario)
-    return method.value if clear else mask(method.value, METHOD_MASK.get(method.kind, "address"))
+    return show(user, method.value, METHOD_MASK.get(method.kind, "address"), scenario,
+                clear=clear)
 
 
 # --- customers ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from crm_site.lib.keyset import Page, keyset_page
 from crm_site.lib.masking import mask
 from leads.models import LeadPool
 from leads.permissions import pools_for
+from orgs.access import can_unmask
 from orgs.rights import Entry
 from orgs.selectors import data_scope_for, rights_for
 
@@ -94,8 +95,6 @@ def opportunity_get(*, user, opportunity_id: int) -> Opportunity:
 def contact_clear(user, opportunity: Opportunity, scenario: str) -> bool:
     """Contact data in clear needs the unmask right of the scenario and an owner in scope
     (a pool opportunity's contacts stay masked until it is claimed)."""
-    from crm_site.lib.masking import can_unmask
-
     if not can_unmask(user, scenario) or opportunity.owner_id is None:
         return False
     return opportunity.owner_id == user.pk or data_scope_for(user).sees_all or \
@@ -270,8 +269,6 @@ def board(*, user, filters: Filters, size: int = CARDS_PER_COLUMN,
     """
     from django.utils.translation import get_language
 
-    from crm_site.lib.masking import can_unmask
-
     found = stage_dictionary.stages()
     columns = {stage.code: Column(stage=stage) for stage in found}
     scoped = filters.apply(owned_in_scope(user), stage=False)
@@ -310,8 +307,6 @@ def board_column_page(*, user, filters: Filters, stage: str, after: int | None,
                       size: int = CARDS_PER_COLUMN) -> tuple[list[Card], int | None]:
     """The next cards of one column ("more")."""
     from django.utils.translation import get_language
-
-    from crm_site.lib.masking import can_unmask
 
     queryset = _cards_queryset(user, filters).filter(stage=stage)
     if after:

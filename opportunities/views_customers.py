@@ -15,12 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
 from crm_site.lib.inputs import parse_id
-from crm_site.lib.masking import can_unmask
 from leads.forms import dictionary_choices
 from leads.selectors import assignable_reps
+from orgs.access import Scenario, can_unmask, entry_required, may_unmask
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
@@ -171,7 +170,8 @@ def customer_new(request):
 @entry_required(Entry.CUSTOMERS)
 def customer_edit(request, pk: int):
     customer = selectors.customer_get(user=request.user, customer_id=pk)
-    form = CustomerForm(request.POST or None, instance=customer)
+    form = CustomerForm(request.POST or None, instance=customer,
+                        address_clear=may_unmask(request.user, None, Scenario.FORM))
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(user=request.user, customer_id=pk, data=form.cleaned_data)
@@ -320,11 +320,18 @@ def contact_new(request):
 @entry_required(Entry.CUSTOMERS)
 def contact_edit(request, pk: int):
     contact = selectors.contact_get(user=request.user, contact_id=pk)
-    initial = [{"kind": m.kind, "value": m.value, "is_primary": m.is_primary}
-               for m in selectors.contact_methods(contact)]
+    stored = selectors.contact_methods(contact)
+    # Values the viewer may not see are never sent: the field stays empty, the masked value
+    # is its placeholder, and the stored value is kept unless a new one is typed.
+    clear = may_unmask(request.user, None, Scenario.FORM)
+    placeholders = {m.pk: selectors.method_display(request.user, m, Scenario.FORM, False)
+                    for m in stored if not clear}
+    initial = [{"kind": m.kind, "value": m.value if clear else "", "stored": m.pk,
+                "is_primary": m.is_primary} for m in stored]
     form = ContactForm(request.POST or None, instance=contact)
     formset = MethodFormSet(request.POST or None, prefix="methods",
-                            initial=None if request.method == "POST" else initial)
+                            initial=None if request.method == "POST" else initial,
+                            stored={m.pk: m.value for m in stored}, placeholders=placeholders)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             services.contact_save(user=request.user, contact_id=pk, data=form.cleaned_data,

@@ -12,11 +12,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm_site.lib.access import entry_required
 from leads import tasks
 from leads.importer import DEFAULT_EMPTY_MARKERS, ImportFileError, read_table
 from leads.models_intake import ImportJob
 from leads.views_intake import ImportFileField
+from orgs.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 

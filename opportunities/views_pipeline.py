@@ -20,14 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
 from crm_site.lib.inputs import parse_id, parse_ids
-from crm_site.lib.masking import can_unmask, mask
+from crm_site.lib.masking import mask
 from leads import circulation
 from leads import selectors as lead_selectors
 from leads.permissions import pool_allows
 from leads.subjects import OPPORTUNITIES
+from orgs.access import can_unmask, entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 

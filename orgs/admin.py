@@ -23,7 +23,7 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from crm_site.lib.admin import ViewerAwareAdminMixin
-from crm_site.lib.masking import can_unmask, mask_for
+from orgs.access import can_unmask, mask_for
 
 from . import services
 from .forms import (

@@ -18,7 +18,18 @@ class OrgsConfig(AppConfig):
         from auditlog.registry import auditlog
         from django.contrib.auth.signals import user_logged_in
 
+        from crm_site.lib.masking import set_unmask_policy
+
         from . import models, signals
+        from .access import can_unmask, register_record_rules
+        from .selectors import employee_list
+
+        # The pure masking helpers ask this app who sees contact data in clear; employees'
+        # mobiles are seen by whoever may open the employee (the team directory).
+        set_unmask_policy(can_unmask)
+        register_record_rules("orgs.Employee",
+                              visible=lambda user: employee_list(user=user),
+                              own=lambda user, employee: employee.user_id == user.pk)
 
         auditlog.register(models.Role)
         auditlog.register(models.OrgUnit, m2m_fields={"allowed_roles"})

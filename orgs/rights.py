@@ -53,6 +53,7 @@ class Operation(models.TextChoices):
     EXPORT = "export", _("Export data")
     APPROVE = "approve", _("Approve requests")
     INSPECT = "inspect", _("Inspect follow-ups (QA)")
+    QA_LEAD = "qa_lead", _("Lead QA: plans, scorecards, appeals, calibration")
     MANAGE_POOLS = "manage_pools", _("Manage pools and rules")
     UNMASK_LIST = "unmask_list", _("See unmasked contact data in lists")
     UNMASK_DETAIL = "unmask_detail", _("See unmasked contact data on detail pages")

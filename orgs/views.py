@@ -5,9 +5,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
 
-from crm_site.lib.access import entry_required
 from crm_site.lib.exports import csv_response
-from crm_site.lib.masking import mask_for
+from orgs.access import entry_required, mask_for
 from orgs.rights import Entry, Operation
 from orgs.selectors import data_scope_for, employee_list, rights_for
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "opportunities",
     "contracts",
     "reports",
+    "qa",
     "notifications",
 ]
 
@@ -282,6 +283,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.recycle_sweep",
         "schedule": timedelta(minutes=5),
         "options": {"expires": 240},
+    },
+    # The nightly QA sampling, after midnight in the install's zone (CELERY_TIMEZONE).
+    "qa-queue-fill": {
+        "task": "qa.queue_fill",
+        "schedule": crontab(hour=1, minute=5),
+        "options": {"expires": 3 * 3600},
     },
     "notifications-email": {
         "task": "notifications.email_sweep",

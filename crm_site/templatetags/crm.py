@@ -4,7 +4,7 @@
 from django import template
 
 from crm_site.lib.formatting import format_money
-from crm_site.lib.masking import mask_for
+from orgs.access import mask_for
 from orgs.selectors import rights_for
 
 register = template.Library()

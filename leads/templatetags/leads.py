@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.lib.masking import mask
 from leads.selectors import lead_contact_clear
+from orgs.access import can_unmask
 
 register = template.Library()
 
@@ -22,8 +23,6 @@ def lead_contact(context, lead, field: str, scenario: str = "list") -> str:
     former = context.get("former")
     owners_in_scope = context.get("owners_in_scope")
     if owners_in_scope and lead.owner_id is not None:
-        from crm_site.lib.masking import can_unmask
-
         clear = can_unmask(user, scenario)
     else:
         clear = lead_contact_clear(

@@ -146,3 +146,32 @@ def test_departed_employee_loses_the_unmask_right(tree, role):
     assert mask_for(fresh(viewer), "13812345678", "phone", "list") == "13812345678"
     employee_depart(employee_id=viewer.pk)
     assert mask_for(fresh(viewer), "13812345678", "phone", "list") == "138****5678"
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("请回电 13812345678 谢谢", "请回电 138****5678 谢谢"),
+    ("手机：+86 138-1234-5678。", "手机：138****5678。"),
+    ("mail zhang.wei@example.com now", "mail z***@example.com now"),
+    ("身份证110101199003071234", "身份证110101********1234"),
+    ("卡 6222 0212 3456 7890", "卡 **** **** **** 7890"),
+    ("电话 021-61234567", "电话 021****4567"),
+    ("订单 A13812345678 与 2026-12-03", "订单 A13812345678 与 2026-12-03"),
+])
+def test_free_text_is_masked_by_pattern(text, masked):
+    from crm_site.lib.masking import mask_text
+
+    assert mask_text(text) == masked
+
+
+def test_a_bag_is_masked_by_key_and_by_pattern_at_any_depth():
+    from crm_site.lib.masking import mask_bag
+
+    bag = {"地址": "上海市浦东新区世纪大道100号", "source": "/pricing", "score": 7,
+           "rows": [{"备注": "email li@example.com"}, "13812345678"], "ok": True,
+           "qq": "123456789"}
+    masked = mask_bag(bag)
+    assert masked["地址"].endswith("****") and "世纪大道" not in masked["地址"]
+    assert masked["source"] == "/pricing" and masked["score"] == 7 and masked["ok"] is True
+    assert masked["rows"] == [{"备注": "email l***@example.com"}, "138****5678"]
+    assert "123456789" not in masked["qq"]
+    assert bag["地址"] == "上海市浦东新区世纪大道100号"  # the stored bag is left alone
