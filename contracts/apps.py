@@ -13,7 +13,12 @@ class ContractsConfig(AppConfig):
         # signed-orders amount source of customer grading.
         from auditlog.registry import auditlog
 
+        from crm_site.lib.imports.registry import register_kind
+
         from . import models, services  # noqa: F401
+        from .importing import PRODUCTS
+
+        register_kind(PRODUCTS)
 
         auditlog.register(models.Product)
         auditlog.register(models.Order)

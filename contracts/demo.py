@@ -445,12 +445,15 @@ class Deals:
                 paid_orders.append(row.pk)
         PaymentInstalment.objects.bulk_create(instalments, batch_size=1000)
         Payment.objects.bulk_create(payments, batch_size=1000)
-        # An order is marked paid once every instalment of it (or of its contract) came in.
+        # An order is marked paid once every instalment of it (or of its contract) came in;
+        # an order still in draft (or about to be submitted for approval) stays a draft, even
+        # when a contract drawn up over it was paid, whatever day the demo is loaded on.
         for kind, row in plans:
             if kind == "contract" and row.status != Contract.Status.TERMINATED and all(
                     i.received >= i.amount for i in instalments if i.contract is row):
                 paid_orders.append(row.order.pk)
-        Order.objects.filter(pk__in=paid_orders).update(status=Order.Status.PAID)
+        Order.objects.filter(pk__in=paid_orders).exclude(status=Order.Status.DRAFT).update(
+            status=Order.Status.PAID)
 
     def _received(self, instalment: PaymentInstalment, *, paid: bool,
                   rows: list[Payment]) -> Decimal:

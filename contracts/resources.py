@@ -5,6 +5,8 @@ from decimal import Decimal, InvalidOperation
 from import_export import fields, resources
 from import_export.widgets import Widget
 
+from crm_site.lib.imports import maven
+
 from .models import Product
 
 
@@ -33,10 +35,9 @@ class ProductResource(resources.ModelResource):
 
     def before_import_row(self, row, **kwargs):
         # The Maven CRM catalogue names its columns product / series / sales_price.
-        if "product" in row and not row.get("name"):
-            row["name"] = row["product"]
-        if "sales_price" in row and not row.get("list_price"):
-            row["list_price"] = row["sales_price"]
+        for column, target in maven.COLUMNS["products"].items():
+            if column in row and not row.get(target):
+                row[target] = row[column]
         if not row.get("code") and row.get("name"):
             from django.utils.text import slugify
 

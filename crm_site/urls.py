@@ -36,6 +36,7 @@ urlpatterns = [
     path("customers/", include(customer_urls.customer_patterns)),
     path("contacts/", include(customer_urls.contact_patterns)),
     path("opportunities/", include("opportunities.urls_pipeline")),
+    path("reports/", include("reports.urls")),
     path("health/", views.health, name="health"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -13,12 +13,15 @@ class LeadsConfig(AppConfig):
         # sections of the team digest in WeCom, DingTalk and Feishu.
         from auditlog.registry import auditlog
 
+        from crm_site.lib.imports.registry import register_kind
         from orgs.access import register_record_rules
 
         from . import digest, models, presets, services  # noqa: F401
+        from .imports.lead_kind import LEADS
         from .permissions import pool_allows, pools_for
         from .selectors import lead_contact_clear, visible_leads
 
+        register_kind(LEADS)
         # Who may open, unmask and act on leads and pools (``orgs.access``).
         register_record_rules("leads.Lead", visible=visible_leads,
                               contact_clear=lead_contact_clear)

@@ -38,11 +38,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from crm_site.lib.benchmarking import checkpoint
+from crm_site.lib.imports.reading import read_table
 from orgs.models import Employee, Membership, OrgUnit, Position, Role
 from orgs.presets import ROLES
 
 from . import selectors
-from .importer import guess_mapping, read_table, run_import
+from .imports.lead_kind import run_import
+from .imports.lead_rows import guess_mapping
 from .models import FollowUp, Lead, LeadEvent, LeadPool, PoolLeadOpen, Touchpoint
 
 log = logging.getLogger("crm_bench")

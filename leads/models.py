@@ -555,7 +555,13 @@ class PoolLeadOpen(models.Model):
         return f"{self.user_id} · {self.lead_id} · {self.day}"
 
 
-from .models_intake import ChannelToken, ImportJob, ImportMapping, ImportRejectedRow  # noqa: E402, F401
+from .models_intake import (  # noqa: E402, F401
+    ChannelToken,
+    ImportBatch,
+    ImportJob,
+    ImportMapping,
+    ImportRejectedRow,
+)
 from .models_rules import (  # noqa: E402, F401
     ExtensionRequest,
     PoolMember,

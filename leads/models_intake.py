@@ -88,6 +88,7 @@ class ImportJob(models.Model):
     """One uploaded file, its mapping, progress and outcome."""
 
     class Status(models.TextChoices):
+        READING = "reading", _("Reading the file")
         UPLOADED = "uploaded", _("Waiting for mapping")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Importing")
@@ -101,8 +102,8 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("by"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    # What the rows become: leads (into ``pool``), or customers, contacts, opportunities,
-    # products or employees (``opportunities.importing``; no pool).
+    # What the rows become: a kind of the import registry (``crm_site.lib.imports``):
+    # leads (into ``pool``), customers, contacts, opportunities, products or employees.
     kind = models.SlugField(_("records"), max_length=16, default="leads", db_default="leads")
     mapping_name = models.CharField(_("saved mapping"), max_length=200, blank=True,
                                     default="", db_default="")
@@ -113,6 +114,8 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     headers = models.JSONField(default=list)
+    # The first rows as [line, cells], read by the worker for the mapping page.
+    preview = models.JSONField(default=list, blank=True)
     mapping = models.JSONField(default=dict)
     name_template = models.CharField(max_length=200, blank=True)
     empty_markers = models.JSONField(default=list, blank=True)
@@ -128,9 +131,20 @@ class ImportJob(models.Model):
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The uploader's language: rejected rows are explained in it, whichever worker runs.
+    language = models.CharField(max_length=16, blank=True, default="")
+    # Rows per batch, fixed when the job first runs: a resumed run skips the same batches.
+    batch_size = models.PositiveIntegerField(default=0)
+    # The worker holding the job renews its lease with every batch; a job whose lease ran
+    # out lost its worker and is resumed (or failed) by ``leads.import_sweep``.
+    lease_token = models.CharField(max_length=32, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["lease_until"], name="importjob_running_lease",
+                                condition=models.Q(status__in=["running", "reading"]))]
         verbose_name = _("import job")
         verbose_name_plural = _("import jobs")
 
@@ -146,11 +160,10 @@ class ImportJob(models.Model):
     @property
     def kind_label(self) -> str:
         """What the rows become, in the viewer's language."""
-        if self.kind == "leads":
-            return str(_("Leads"))
-        from opportunities.importing import KINDS
+        from crm_site.lib.imports.registry import all_kinds
 
-        return str(KINDS.get(self.kind, self.kind))
+        kind = all_kinds().get(self.kind)
+        return str(kind.label) if kind else self.kind
 
     @property
     def finished(self) -> bool:
@@ -171,3 +184,26 @@ class ImportRejectedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.line}"
+
+
+class ImportBatch(models.Model):
+    """One batch of a job's file written (in the transaction that wrote it): a resumed
+    job skips the batches it finds here, so no row is written twice. Batch 0 holds the
+    rows rejected while reading the file."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    first_line = models.PositiveIntegerField()
+    rows = models.PositiveIntegerField()
+    accepted = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "number"],
+                                               name="importbatch_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.number}"

@@ -1,54 +1,34 @@
 """Celery tasks of the leads app: thin wrappers over services."""
 
 from celery import shared_task
-from django.utils import timezone, translation
-
-from .importer import ImportFileError, run_job
-from .models_intake import ImportJob
+from django.utils import translation
 
 
-@shared_task(name="leads.import_file", time_limit=1800, soft_time_limit=1700)
+# Safe to run twice: a job is claimed under a lease (one worker at a time) and each batch
+# is recorded in the transaction that writes it, so a redelivered or resumed run skips the
+# batches already written. acks_late + reject_on_worker_lost: a worker killed mid-import
+# gives the message back to the broker instead of losing it.
+@shared_task(name="leads.import_file", acks_late=True, reject_on_worker_lost=True,
+             time_limit=1800, soft_time_limit=1700)
 def import_file(job_id: int, language: str | None = None) -> dict:
-    """Run one import job. Safe to deliver twice: only a queued job is started.
+    """Read or run one import job. Rejected rows are explained in ``language``, the
+    uploader's, whatever the worker's."""
+    from .imports.runner import read_job, run_job
+    from .models_intake import ImportJob
 
-    Rejected rows are explained in ``language``, the uploader's, whatever the worker's.
-    """
-    if language:
-        with translation.override(language):
-            return _import_file(job_id)
-    return _import_file(job_id)
+    with translation.override(language or translation.get_language()):
+        status = ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        if status == ImportJob.Status.READING:
+            return read_job(job_id)
+        return run_job(job_id)
 
 
-def _import_file(job_id: int) -> dict:
-    started = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING)
-    if not started:
-        return {"job": job_id, "status": "not queued"}
-    job = ImportJob.objects.select_related("pool", "created_by").get(pk=job_id)
-    if job.kind != "leads":
-        from opportunities.importing import run_record_job as run
-    else:
-        run = run_job
-    try:
-        counts = run(job)
-    except ImportFileError as exc:
-        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED,
-                                                   error=str(exc), finished_at=timezone.now())
-        return {"job": job_id, "status": "failed"}
-    except Exception as exc:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, error=exc.__class__.__name__,
-            finished_at=timezone.now())
-        raise
-    ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.DONE, processed_rows=counts.total, accepted=counts.accepted,
-        merged=counts.merged, skipped=counts.skipped, rejected=counts.rejected,
-        finished_at=timezone.now())
-    if counts.accepted and job.pool_id:
-        from .circulation import schedule_arrivals
+@shared_task(name="leads.import_sweep", time_limit=110, soft_time_limit=100)
+def import_sweep() -> dict:
+    """Every minute (beat): import jobs whose worker died are resumed or failed."""
+    from .imports.runner import sweep
 
-        schedule_arrivals([job.pool_id])
-    return {"job": job_id, "status": "done", "accepted": counts.accepted}
+    return sweep()
 
 
 # --- the rule engine: thin wrappers over leads.circulation ---------------------------------

@@ -1,4 +1,6 @@
-"""Lead intake pages: file upload → header mapping with preview → progress → report."""
+"""Import pages: lead file upload → header mapping with preview → progress → report (the
+report and progress of every import kind). Files are only stored here; the worker reads
+them (``leads.imports.runner``) and the mapping page shows the preview it stored."""
 
 from __future__ import annotations
 
@@ -6,42 +8,40 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.imports.columns import ATTRIBUTE, DEFAULT_EMPTY_MARKERS, IGNORE, empty_set
+from crm_site.lib.imports.reading import limit
+from crm_site.lib.masking import Scenario
 from orgs.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
 from . import tasks
 from .forms import dictionary_choices
-from .importer import (
-    ATTRIBUTE,
-    DEFAULT_EMPTY_MARKERS,
-    IGNORE,
-    TARGET_FIELDS,
-    ImportFileError,
-    guess_mapping,
-    read_table,
-)
+from .imports.lead_rows import TARGET_FIELDS, lead_matchers, preview_row
+from .imports.runner import rejected_rows
 from .models import LeadPool
 from .models_intake import ImportJob, ImportMapping
 from .permissions import pools_for
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # ~50 MB ≈ 300,000 rows of a typical lead sheet
-
 
 class ImportFileField(forms.FileField):
-    """A CSV or Excel upload of at most ``MAX_UPLOAD_BYTES``, for every import form."""
+    """A CSV or Excel upload of at most ``IMPORT_MAX_BYTES`` (50 MB), for every import
+    form; what is inside is read by the worker."""
 
     def clean(self, *args, **kwargs):
         upload = super().clean(*args, **kwargs)
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 50 MB. Split it and "
-                                          "import the parts."))
+        if upload.size > limit("MAX_BYTES"):
+            raise forms.ValidationError(
+                _("The file is larger than %(size)d MB. Split it and import the parts.")
+                % {"size": limit("MAX_BYTES") // 2**20})
         if not upload.name.lower().endswith((".csv", ".txt", ".xlsx")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
         return upload
@@ -82,22 +82,15 @@ def import_upload(request):
                       pools=_import_pools(request.user))
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        raw = upload.read()
-        try:
-            table = read_table(raw, upload.name)
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
-        else:
-            upload.seek(0)
+        with transaction.atomic():
             job = ImportJob.objects.create(
-                created_by=request.user, pool=form.cleaned_data["pool"],
+                created_by=request.user, kind="leads", pool=form.cleaned_data["pool"],
                 channel=form.cleaned_data["channel"], file=upload,
-                original_name=upload.name[:255], encoding=table.encoding,
-                headers=table.headers, total_rows=table.total,
-                mapping=guess_mapping(table.headers),
-                empty_markers=DEFAULT_EMPTY_MARKERS,
+                original_name=upload.name[:255], empty_markers=DEFAULT_EMPTY_MARKERS,
+                status=ImportJob.Status.READING, language=translation.get_language(),
             )
-            return redirect("import_map", pk=job.pk)
+            tasks.import_file.delay_on_commit(job.pk, language=translation.get_language())
+        return redirect("import_map", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user).select_related("pool")[:10]
     return render(request, "leads/import_upload.html", {"form": form, "jobs": jobs})
 
@@ -108,20 +101,15 @@ def _field_choices():
 
 
 def _preview(job: ImportJob, mapping: dict, name_template: str, empty: list[str]):
-    from .importer import _row_to_lead, lead_matchers
-
-    with job.file.open("rb") as handle:
-        table = read_table(handle.read(), job.original_name)
+    """The first rows as the import would read them, from the preview the worker stored
+    (the file itself is never parsed in a web request)."""
     rows = []
     matchers = lead_matchers()
-    for line, cells in table.rows:
-        values, attributes, problem = _row_to_lead(cells, table.headers, mapping,
-                                                   {m.lower() for m in empty}, name_template,
-                                                   matchers)
+    for line, cells in job.preview:
+        values, attributes, problem = preview_row(cells, job.headers, mapping,
+                                                   empty_set(empty), name_template, matchers)
         rows.append({"line": line, "values": values, "attributes": attributes,
                      "problem": problem})
-        if len(rows) >= 5:
-            break
     return rows
 
 
@@ -129,6 +117,18 @@ def _preview(job: ImportJob, mapping: dict, name_template: str, empty: list[str]
 def import_map(request, pk: int):
     _require_import(request.user)
     job = _own_job(request, pk)
+    if job.status == ImportJob.Status.READING:
+        # The worker is reading the file: the page polls until the preview is there.
+        template = "leads/import_reading.html"
+        if request.htmx:
+            template += "#reading"
+        response = render(request, template, {"job": job})
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    if request.htmx:
+        response = HttpResponse()
+        response["HX-Redirect"] = request.path
+        return response
     if job.status != ImportJob.Status.UPLOADED:
         return redirect("import_progress", pk=job.pk)
     saved = ImportMapping.objects.all()
@@ -189,21 +189,23 @@ def import_map(request, pk: int):
 @entry_required(Entry.POOL, Entry.MARKETING_HOME)
 def import_progress(request, pk: int):
     job = _own_job(request, pk)
-    headers = [h for h in job.headers if h]
-    # The filled cells of each rejected row in file order, so the user recognises the row.
-    rejected = [{"line": r.line, "reason": r.reason,
-                 "cells": [r.data[h] for h in headers if r.data.get(h)]}
-                for r in job.rejected_rows.all()[:100]] if job.finished else []
+    # The filled cells of each rejected row in file order, so the user recognises the
+    # row; contact values masked unless the importer may see them.
+    rejected = [{"line": line, "reason": reason, "cells": [c for c in cells if c]}
+                for line, reason, cells in rejected_rows(job, request.user, limit=100)
+                ] if job.finished else []
     template = "leads/import_progress.html"
     if request.htmx:
         template += "#status"
-    return render(request, template, {"job": job, "rejected": rejected})
+    response = render(request, template, {"job": job, "rejected": rejected})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @entry_required(Entry.POOL, Entry.MARKETING_HOME)
 def import_rejects_download(request, pk: int):
     job = _own_job(request, pk)
-    headers = [h for h in job.headers if h]
-    rows = ([r.line, r.reason, *[r.data.get(h, "") for h in headers]]
-            for r in job.rejected_rows.iterator(chunk_size=2000))
-    return csv_response(f"rejected-{job.pk}.csv", [_("Line"), _("Reason"), *headers], rows)
+    rows = ([line, reason, *cells] for line, reason, cells in rejected_rows(
+        job, request.user, scenario=Scenario.EXPORT))
+    return csv_response(f"rejected-{job.pk}.csv",
+                        [_("Line"), _("Reason"), *[h for h in job.headers if h]], rows)

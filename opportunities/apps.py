@@ -17,7 +17,7 @@ class OpportunitiesConfig(AppConfig):
         from leads.demo import register_demo_conversions
         from orgs.access import register_record_rules
 
-        from . import models, services_customers, weights  # noqa: F401
+        from . import importing, models, services_customers, weights  # noqa: F401
         from .demo import convert_demo_leads
         from .selectors_customers import visible_contacts, visible_customers
         from .selectors_pipeline import visible_opportunities
@@ -27,6 +27,9 @@ class OpportunitiesConfig(AppConfig):
         register_record_rules("opportunities.Customer", visible=visible_customers)
         register_record_rules("opportunities.Contact", visible=visible_contacts)
         register_record_rules("opportunities.Opportunity", visible=visible_opportunities)
+        # Customers, contacts and opportunities as import kinds; the customers and contacts
+        # a lead import collides with.
+        importing.register()
 
         auditlog.register(models.Customer, exclude_fields=["updated_at", "graded_at",
                                                            "signed_amount_12m", "grade"])

@@ -1,6 +1,6 @@
 """Import of customers, contacts, opportunities, products and employees from the browser:
-upload (kind, file, saved mapping) → the lead import's background task, progress bar and
-rejected-rows report (``leads.views_intake.import_progress``)."""
+upload (kind, file, saved mapping) → the one import pipeline's background task, progress
+bar and rejected-rows report (``leads.views_intake.import_progress``)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,20 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm_site.lib.imports.columns import DEFAULT_EMPTY_MARKERS
+from crm_site.lib.imports.registry import all_kinds
 from leads import tasks
-from leads.importer import DEFAULT_EMPTY_MARKERS, ImportFileError, read_table
+from leads.imports.runner import mapping_names
 from leads.models_intake import ImportJob
 from leads.views_intake import ImportFileField
 from orgs.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
 
-from .importing import KINDS, mapping_names, resolve_mapping
+
+def record_kinds() -> dict:
+    """The kinds imported from this page (leads have their own, with a pool)."""
+    return {code: kind for code, kind in all_kinds().items() if not kind.into_pool}
 
 
 class RecordUploadForm(forms.Form):
@@ -30,11 +35,21 @@ class RecordUploadForm(forms.Form):
 
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(code, KINDS[code]) for code in kinds]
-        names = sorted({name for code in kinds for name in mapping_names(code)})
+        labels = record_kinds()
+        self.fields["kind"].choices = [(code, labels[code].label) for code in kinds]
+        self.offered = {code: set(mapping_names(code)) for code in kinds}
+        names = sorted(set().union(*self.offered.values())) if kinds else []
         self.fields["mapping"].choices = [("", _("Recognise the column headers"))] + [
             (name, _("Saved mapping: %(name)s") % {"name": name}) for name in names]
 
+    def clean(self):
+        data = super().clean()
+        kind, name = data.get("kind"), data.get("mapping")
+        if kind and name and name not in self.offered.get(kind, ()):
+            self.add_error("mapping", _("The saved mapping %(name)s has no columns for "
+                                        "%(kind)s.") % {"name": name,
+                                                        "kind": record_kinds()[kind].label})
+        return data
 
 
 def importable_kinds(user) -> list[str]:
@@ -43,7 +58,8 @@ def importable_kinds(user) -> list[str]:
     rights = rights_for(user)
     if not rights.can(Operation.IMPORT):
         return []
-    return [code for code in KINDS if code != "employees" or rights.opens(Entry.ADMIN)]
+    return [code for code, kind in record_kinds().items()
+            if not kind.admin_only or rights.opens(Entry.ADMIN)]
 
 
 @entry_required(Entry.POOL, Entry.MARKETING_HOME, Entry.ADMIN)
@@ -54,25 +70,15 @@ def record_import_upload(request):
     form = RecordUploadForm(request.POST or None, request.FILES or None, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         upload, kind = form.cleaned_data["file"], form.cleaned_data["kind"]
-        name = form.cleaned_data["mapping"]
-        try:
-            table = read_table(upload.read(), upload.name)
-            mapping = resolve_mapping(kind, table.headers, name)
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
-        except LookupError:
-            form.add_error("mapping", _("The saved mapping %(name)s has no columns for "
-                                        "%(kind)s.") % {"name": name, "kind": KINDS[kind]})
-        else:
-            upload.seek(0)
-            with transaction.atomic():
-                job = ImportJob.objects.create(
-                    created_by=request.user, kind=kind, mapping_name=name, pool=None,
-                    file=upload, original_name=upload.name[:255], encoding=table.encoding,
-                    headers=table.headers, total_rows=table.total, mapping=mapping,
-                    empty_markers=DEFAULT_EMPTY_MARKERS, status=ImportJob.Status.QUEUED)
-                tasks.import_file.delay_on_commit(job.pk, language=translation.get_language())
-            return redirect("import_progress", pk=job.pk)
+        language = translation.get_language()
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                created_by=request.user, kind=kind, mapping_name=form.cleaned_data["mapping"],
+                pool=None, file=upload, original_name=upload.name[:255],
+                empty_markers=DEFAULT_EMPTY_MARKERS, status=ImportJob.Status.READING,
+                language=language)
+            tasks.import_file.delay_on_commit(job.pk, language=language)
+        return redirect("import_progress", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user).exclude(kind="leads")[:10]
     return render(request, "imports/record_upload.html", {"form": form, "jobs": jobs,
-                                                          "kinds": KINDS})
+                                                          "kinds": record_kinds()})

@@ -70,12 +70,12 @@ DEFAULT_DICTIONARIES: dict[str, tuple[str, str, list[tuple]]] = {
         ("unreachable", "联系不上", "Unreachable"),
     ]),
     "followup_type": ("跟进方式", "Follow-up types", [
-        ("call", "电话", "Call"),
-        ("visit", "拜访", "Visit"),
-        ("wechat", "微信", "WeChat"),
-        ("email", "邮件", "Email"),
-        ("sms", "短信", "SMS"),
-        ("meeting", "会议", "Meeting"),
+        ("call", "电话", "Call", {"extra": {"invitation": ["appointment"]}}),
+        ("visit", "拜访", "Visit", {"extra": {"invitation": []}}),
+        ("wechat", "微信", "WeChat", {"extra": {"invitation": ["appointment"]}}),
+        ("email", "邮件", "Email", {"extra": {"invitation": ["appointment"]}}),
+        ("sms", "短信", "SMS", {"extra": {"invitation": ["appointment"]}}),
+        ("meeting", "会议", "Meeting", {"extra": {"invitation": []}}),
     ]),
     "opportunity_stage": ("商机阶段", "Opportunity stages", [
         ("prospecting", "初步接洽", "Prospecting", {"probability": 10}),
@@ -103,7 +103,8 @@ DEFAULT_DICTIONARIES: dict[str, tuple[str, str, list[tuple]]] = {
         ("capacity", "跟进能力不足", "No capacity to follow up"),
     ]),
     "transfer_reason": ("转移原因", "Transfer reasons", [
-        ("ineffective_followup", "跟进不力", "Ineffective follow-up"),
+        ("ineffective_followup", "跟进不力", "Ineffective follow-up",
+         {"extra": {"ineffective_followup": True}}),
         ("rebalance", "负载均衡", "Load rebalancing"),
         ("region_change", "区域调整", "Region change"),
         ("departure", "离职交接", "Departure handover"),

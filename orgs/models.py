@@ -391,3 +391,38 @@ class DictionaryItem(models.Model):
         if _is_english() and self.label_en:
             return self.label_en
         return self.label
+
+
+class TeamStint(models.Model):
+    """Which org unit an employee worked in, day by day (their primary membership's unit).
+
+    Reports count a rep's day for the team they were in that day, so a rep who moves
+    teams mid-month counts for each team on the right days. A stint covers the days
+    ``started_on`` ≤ day < ``ended_on`` (open-ended while current); a change during a day
+    counts from that day on. Kept by ``orgs.services.team_history_sync`` whenever a
+    membership changes.
+    """
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE,
+                                 related_name="team_stints", verbose_name=_("employee"))
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("org unit"))
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["employee", "started_on"]
+        verbose_name = _("team history")
+        verbose_name_plural = _("team history")
+        indexes = [models.Index(fields=["employee", "started_on"], name="team_stint_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["employee"], condition=models.Q(ended_on__isnull=True),
+                                    name="one_current_team_stint"),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gt=models.F("started_on")),
+                name="team_stint_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} @ {self.org_unit_id} {self.started_on}–{self.ended_on or ''}"

@@ -78,7 +78,7 @@ ROLES: dict[str, RoleSpec] = {
     ),
     "sales_head": RoleSpec(
         "销售总监", "Sales director",
-        (E.MANAGER_HOME, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS, E.RULES,
+        (E.MANAGER_HOME, E.REPORTS, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS, E.RULES,
          E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS, E.CONTRACTS, E.APPROVALS, E.RECEIVABLES),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.ASSIGN, Op.TRANSFER, Op.ROUTE, Op.IMPORT,
          Op.EXPORT, Op.APPROVE, Op.MANAGE_POOLS, Op.UNMASK_DETAIL, Op.UNMASK_EXPORT),
@@ -86,7 +86,7 @@ ROLES: dict[str, RoleSpec] = {
     ),
     "sales_manager": RoleSpec(
         "销售经理", "Sales manager",
-        (E.MANAGER_HOME, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS, E.RULES,
+        (E.MANAGER_HOME, E.REPORTS, E.WORKBENCH, E.TEAM, E.LEADS, E.POOL, E.TEAM_LEADS, E.RULES,
          E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS, E.CONTRACTS, E.APPROVALS, E.RECEIVABLES),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.ASSIGN, Op.TRANSFER, Op.EXPORT, Op.APPROVE,
          Op.UNMASK_DETAIL, Op.MANAGE_POOLS),
@@ -94,7 +94,7 @@ ROLES: dict[str, RoleSpec] = {
     ),
     "sales_rep": RoleSpec(
         "销售代表", "Sales rep",
-        (E.WORKBENCH, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
+        (E.WORKBENCH, E.REPORTS, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
          E.CONTRACTS),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.UNMASK_DETAIL),
         DataScope.SELF, "Works their own leads and claims from their pools.",
@@ -119,21 +119,21 @@ ROLES: dict[str, RoleSpec] = {
     ),
     "telesales_rep": RoleSpec(
         "电销专员", "Telesales rep",
-        (E.WORKBENCH, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
+        (E.WORKBENCH, E.REPORTS, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
          E.CONTRACTS),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.UNMASK_DETAIL),
         DataScope.SELF, "Works small customers by phone.",
     ),
     "field_sales_rep": RoleSpec(
         "大客户销售", "Field sales rep",
-        (E.WORKBENCH, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
+        (E.WORKBENCH, E.REPORTS, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
          E.CONTRACTS),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.UNMASK_DETAIL),
         DataScope.SELF, "Works large customers on site.",
     ),
     "customer_owner": RoleSpec(
         "客户负责人", "Customer owner",
-        (E.WORKBENCH, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
+        (E.WORKBENCH, E.REPORTS, E.LEADS, E.POOL, E.CUSTOMERS, E.OPPORTUNITIES, E.ORDERS,
          E.CONTRACTS),
         (Op.CREATE_LEAD, Op.CLAIM, Op.RELEASE, Op.UNMASK_DETAIL),
         DataScope.OWN_UNIT, "Any department's staff who own customers.",

@@ -38,6 +38,7 @@ class Entry(models.TextChoices):
     CONTRACTS = "contracts", _("Contracts")
     APPROVALS = "approvals", _("Approvals")
     RECEIVABLES = "receivables", _("Receivables")
+    REPORTS = "reports", _("Reports")
 
 
 class Operation(models.TextChoices):
@@ -91,6 +92,7 @@ NAVIGATION: tuple[tuple[str, str, str, str | None], ...] = (
     (Entry.CONTRACTS, "contract_list", "bi-file-earmark-text", MENU_DEALS),
     (Entry.APPROVALS, "approval_inbox", "bi-patch-check", MENU_DEALS),
     (Entry.RECEIVABLES, "receivables", "bi-cash-coin", MENU_DEALS),
+    (Entry.REPORTS, "report_funnel", "bi-bar-chart-line", None),
     (Entry.TEAM_LEADS, "team_leads", "bi-arrow-left-right", MENU_TEAM),
     (Entry.TEAM, "team_directory", "bi-diagram-3", MENU_TEAM),
     (Entry.RULES, "rules_home", "bi-sliders", MENU_SETTINGS),

@@ -7,6 +7,7 @@ when, and before/after.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -18,7 +19,43 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .handover import HandoverResult, run_handover
-from .models import Employee, Membership, Position, Role, UserSession
+from .models import Employee, Membership, Position, Role, TeamStint, UserSession
+
+# A first stint covers every day before it too: nothing earlier is known, and reports of
+# past days (backfills, imported history) should find the rep's team rather than none.
+HISTORY_START = date(2000, 1, 1)
+
+
+def team_history_sync(*, employee_id: int, on: date | None = None) -> None:
+    """Bring the employee's team history in line with their memberships as of ``on``
+    (today by default): the unit of the primary membership (else the oldest) is their
+    team from that day on. Safe to call any number of times; a no-op if nothing changed.
+    """
+    day = on or timezone.localdate()
+    with transaction.atomic():
+        # The employee's row serialises concurrent changes of their memberships.
+        if not Employee.objects.select_for_update().filter(pk=employee_id).exists():
+            return
+        unit_id = (Membership.objects.filter(employee_id=employee_id)
+                   .order_by("-is_primary", "pk").values_list("org_unit_id", flat=True).first())
+        stints = TeamStint.objects.filter(employee_id=employee_id)
+        current = stints.filter(ended_on__isnull=True).first()
+        if current is not None and current.org_unit_id == unit_id:
+            return
+        if current is not None:
+            if current.started_on >= day:
+                current.delete()  # changed again the same day: the day's last team counts
+            else:
+                stints.filter(pk=current.pk).update(ended_on=day)
+        if unit_id is None:
+            return
+        previous = stints.filter(ended_on__gte=day).order_by("-started_on").first()
+        if previous is not None and previous.org_unit_id == unit_id:
+            stints.filter(pk=previous.pk).update(ended_on=None)  # back to the same team
+        else:
+            started = day if stints.exists() else HISTORY_START
+            TeamStint.objects.create(employee_id=employee_id, org_unit_id=unit_id,
+                                     started_on=started)
 
 
 def _audit(instance, changes: dict, actor=None, action=LogEntry.Action.UPDATE) -> None:

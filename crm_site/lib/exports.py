@@ -1,9 +1,12 @@
-"""CSV exports that open cleanly in Excel (UTF-8 with BOM) and cannot carry formulas."""
+"""CSV and XLSX exports that open cleanly in Excel (CSV in UTF-8 with BOM) and cannot
+carry formulas."""
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,5 +37,38 @@ def csv_response(
             yield writer.writerow([neutralise(cell) for cell in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence],
+                  *, title: str = "Sheet1") -> HttpResponse:
+    """``rows`` as an Excel workbook (openpyxl's write-only mode: flat memory per row).
+
+    Text cells are neutralised like the CSV's, so a cell never holds a formula; numbers
+    stay numbers.
+    """
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31] or "Sheet1")
+
+    def cell(value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, int | float | Decimal):
+            return value
+        return neutralise(value)
+
+    sheet.append([neutralise(h) for h in header])
+    for row in rows:
+        sheet.append([cell(value) for value in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

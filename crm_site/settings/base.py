@@ -227,6 +227,10 @@ CONTRACT_NUMBER_PATTERN = env("CONTRACT_NUMBER_PATTERN", default="HT{yyyy}{mm}-{
 CONTRACT_RENEWAL_DAYS = env.int("CONTRACT_RENEWAL_DAYS", default=30)
 CONTRACT_ATTACHMENT_MAX_BYTES = env.int("CONTRACT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=3)
+# A worker renews an import job's lease with every batch; a job whose lease ran out lost
+# its worker and is resumed by the import sweep. Rows per batch of a new job.
+IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=120)
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=2000)
 
 # --- Sessions ------------------------------------------------------------------
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
@@ -279,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    "leads-import-sweep": {
+        "task": "leads.import_sweep",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "leads-recycle-sweep": {
         "task": "leads.recycle_sweep",
         "schedule": timedelta(minutes=5),
@@ -304,6 +313,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opportunities.grade_customers",
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 3 * 3600},
+    },
+    # Yesterday's daily snapshot, once every follow-up and order of the day is in.
+    "reports-snapshot-yesterday": {
+        "task": "reports.snapshot_yesterday",
+        "schedule": crontab(hour=1, minute=15),
+        "options": {"expires": 6 * 3600},
     },
 }
 

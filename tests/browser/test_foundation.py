@@ -16,10 +16,11 @@ pytestmark = pytest.mark.browser
 
 ROLE_ENTRIES = (
     "workbench", "manager_home", "marketing_home", "qa_home", "leads", "pool", "customers",
-    "opportunities", "orders", "contracts", "approvals", "receivables", "team_leads", "team",
-    "rules",
+    "opportunities", "orders", "contracts", "approvals", "receivables", "reports", "team_leads",
+    "team", "rules",
 )
-REP_ENTRIES = ["workbench", "leads", "pool", "customers", "opportunities", "orders", "contracts"]
+REP_ENTRIES = ["workbench", "leads", "pool", "customers", "opportunities", "orders", "contracts",
+               "reports"]
 
 
 def nav_entries(page: Page) -> list[str]:
@@ -90,8 +91,8 @@ def test_manager_sees_the_team_masked_and_switches_language(page, demo_site, sig
 
     expect(page).to_have_url(f"{demo_site}/manager/")
     expect(page.get_by_test_id("manager-heading")).to_be_visible()
-    assert nav_entries(page) == ["workbench", "manager_home", *REP_ENTRIES[1:], "approvals",
-                                 "receivables", "team_leads", "team", "rules"]
+    assert nav_entries(page) == ["workbench", "manager_home", *REP_ENTRIES[1:-1], "approvals",
+                                 "receivables", "reports", "team_leads", "team", "rules"]
     team = page.get_by_test_id("team-table")
     wang_fang = team.locator("tbody tr", has_text="王芳")
     expect(wang_fang).to_contain_text("138****5678")

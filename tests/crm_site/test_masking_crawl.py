@@ -249,6 +249,11 @@ def _candidates(planted: dict) -> list[tuple[str, dict]]:
         ("opportunities/convert/", {"lead_id": lead_ids[:3]}),
         ("opportunities/board/column/", {"stage": stages}),
         ("opportunities/", {"pk": opportunities}),
+        ("qa/calibration/", {"session_id": _ids("qa.CalibrationSession"),
+                             "item_id": _ids("qa.QueueItem")}),
+        ("qa/results/", {"inspection_id": _ids("qa.Inspection")}),
+        ("qa/appeals/", {"appeal_id": _ids("qa.Appeal")}),
+        ("qa/items/", {"item_id": _ids("qa.QueueItem")}),
     ]
 
 

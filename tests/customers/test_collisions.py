@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from crm_site.lib.imports.reading import read_table
 from leads import services as lead_services
-from leads.importer import read_table, run_import
+from leads.imports.lead_kind import run_import
 from leads.models import Lead, LeadPool, Touchpoint
 from leads.models_intake import ChannelToken
 from tests.customers.conftest import make_contact, make_customer, make_lead

@@ -19,7 +19,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from contracts.models import (
@@ -360,3 +360,26 @@ def test_the_pages_of_a_rep_and_a_manager_show_the_demo(seeded, client, login):
     for request in waiting:
         row = request.contract or request.order
         assert str(row) in approvals
+
+
+def test_daily_snapshots_cover_the_history_and_add_up_to_the_records(seeded, db):
+    from reports.models import RepDay
+    from reports.snapshots import day_bounds
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    days = RepDay.objects.aggregate(first=Min("day"), last=Max("day"))
+    assert days["last"] == yesterday and (yesterday - days["first"]).days >= 90
+    start, _ = day_bounds(days["first"])
+    _, end = day_bounds(yesterday)
+    snap = RepDay.objects.aggregate(followups=Sum("followups"), orders=Sum("orders_amount"),
+                                    held=Sum("held", filter=Q(day=yesterday)))
+    assert snap["followups"] == FollowUp.objects.filter(created_at__gte=start,
+                                                        created_at__lt=end).count() > 0
+    signed = Order.objects.filter(status__in=Order.SIGNED_STATUSES,
+                                  signed_on__range=(days["first"], yesterday))
+    assert snap["orders"] == signed.aggregate(total=Sum("total"))["total"] > 0
+    # What reps hold at the end of yesterday, less what changed hands since.
+    changed = LeadEvent.objects.filter(created_at__gte=end).values("lead_id")
+    held_now = Lead.objects.filter(status__in=Lead.OPEN_STATUSES,
+                                   owner__employee__isnull=False).exclude(pk__in=changed)
+    assert snap["held"] >= held_now.count() > 0

@@ -9,10 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from contracts.models import Product
-from leads.importer import guess_mapping, read_table, run_import
+from crm_site.lib.imports.reading import read_table
+from leads.imports.lead_kind import run_import
+from leads.imports.lead_rows import guess_mapping
+from leads.imports.runner import import_table, resolve_mapping
 from leads.models import Lead, LeadPool
 from leads.models_intake import ImportJob, ImportRejectedRow
-from opportunities.importing import resolve_mapping, run_record_import
 from opportunities.models import Customer, Opportunity
 from orgs.dictionaries import dictionary_matchers, fold
 
@@ -59,12 +61,12 @@ def test_lead_import_stores_codes_and_rejects_unknown_values_by_line(master):
 
 
 def test_the_mapping_preview_shows_the_refusal_in_the_users_language(master):
-    from leads.importer import _row_to_lead
+    from leads.imports.lead_rows import preview_row
 
     table = read_table(LEADS.encode("utf-8"), "leads.csv")
     rows = dict(table.rows)
     with translation.override("zh-hans"):
-        _values, _attrs, problem = _row_to_lead(rows[5], table.headers,
+        _values, _attrs, problem = preview_row(rows[5], table.headers,
                                                 guess_mapping(table.headers), set(), "")
     assert "华西" in problem and "区域" in problem
 
@@ -72,9 +74,10 @@ def test_the_mapping_preview_shows_the_refusal_in_the_users_language(master):
 def test_a_web_import_reports_in_the_uploaders_language_whenever_the_task_runs(
         master, login, client, django_capture_on_commit_callbacks):
     login("marketing")
-    response = client.post("/leads/import/", {
-        "file": SimpleUploadedFile("leads.csv", LEADS.encode("utf-8")),
-        "pool": master.pk, "channel": "file_import"}, HTTP_ACCEPT_LANGUAGE="en")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker reads the file
+        response = client.post("/leads/import/", {
+            "file": SimpleUploadedFile("leads.csv", LEADS.encode("utf-8")),
+            "pool": master.pk, "channel": "file_import"}, HTTP_ACCEPT_LANGUAGE="en")
     job = ImportJob.objects.get()
     assert response["Location"] == f"/leads/import/{job.pk}/map/"
     assert job.mapping["区域"] == "region" and job.mapping["意向产品"] == "product_category"
@@ -101,8 +104,8 @@ def test_record_imports_read_dictionary_labels_and_reject_unknown_values(demo_or
         "丙公司,,华西,\n"
         "丁公司,Fintech,,\n").encode(), "c.csv")
     with translation.override("en"):
-        counts = run_record_import(kind="customers", table=customers,
-                                   mapping=resolve_mapping("customers", customers.headers))
+        counts = import_table(kind="customers", table=customers,
+                              mapping=resolve_mapping("customers", customers.headers))
     assert (counts.accepted, counts.rejected) == (2, 2)
     assert {c.name: (c.industry, c.region, c.size) for c in Customer.objects.all()} == {
         "甲公司": ("manufacturing", "east", "medium"),
@@ -112,8 +115,8 @@ def test_record_imports_read_dictionary_labels_and_reject_unknown_values(demo_or
 
     products = read_table("product,category\nX1,软件订阅\nX2,Gadgets\n".encode(), "p.csv")
     with translation.override("en"):
-        counts = run_record_import(kind="products", table=products,
-                                   mapping=resolve_mapping("products", products.headers))
+        counts = import_table(kind="products", table=products,
+                              mapping=resolve_mapping("products", products.headers))
     assert Product.objects.get(name="X1").category == "software"
     assert [(line, "Gadgets" in reason) for line, reason, _d in counts.rejects] == [(3, True)]
 
@@ -122,8 +125,8 @@ def test_record_imports_read_dictionary_labels_and_reject_unknown_values(demo_or
                         "D2,甲公司,王芳,Lost,Price too high,0\n"
                         "D3,甲公司,王芳,lost,Too busy,0\n").encode(), "o.csv")
     with translation.override("en"):
-        counts = run_record_import(kind="opportunities", table=deals,
-                                   mapping=resolve_mapping("opportunities", deals.headers))
+        counts = import_table(kind="opportunities", table=deals,
+                              mapping=resolve_mapping("opportunities", deals.headers))
     assert {o.name: (o.stage, o.lost_reason) for o in Opportunity.objects.all()} == {
         "D1": ("proposal", ""), "D2": ("lost", "price")}
     assert [line for line, _r, _d in counts.rejects] == [4]

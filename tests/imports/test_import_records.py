@@ -12,8 +12,8 @@ from django.db.models import Count
 from django.utils import translation
 
 from contracts.models import Product
-from leads.importer import read_table
-from opportunities.importing import run_record_import
+from crm_site.lib.imports.reading import read_table
+from leads.imports.runner import import_table
 from opportunities.models import (
     Contact,
     Customer,
@@ -139,7 +139,7 @@ def test_progress_is_reported_per_batch(demo_org):
     raw = ("product,sales_price\n" + "".join(f"P{n},{n}\n" for n in range(25))).encode()
     table = read_table(raw, "p.csv")
     seen = []
-    counts = run_record_import(kind="products", table=table,
+    counts = import_table(kind="products", table=table,
                                mapping={"product": "name", "sales_price": "list_price"},
                                on_progress=lambda done, c: seen.append((done, c.accepted)),
                                batch_size=10)

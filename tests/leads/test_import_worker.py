@@ -3,17 +3,18 @@
 
 from django.core.files.base import ContentFile
 
+from crm_site.lib.imports.reading import read_table
 from leads import tasks
-from leads.importer import guess_mapping, read_table
+from leads.imports.lead_rows import guess_mapping
 from leads.models import Lead, LeadPool
 from leads.models_intake import ImportJob
 
 
-def test_import_job_runs_on_the_worker_and_is_not_run_twice(redis_worker, monkeypatch):
+def test_import_job_runs_on_the_worker_and_is_not_run_twice(redis_worker, settings):
     from orgs.demo import seed_demo_org
 
     seed_demo_org()
-    monkeypatch.setattr("leads.importer.BATCH_SIZE", 100)
+    settings.IMPORT_BATCH_SIZE = 100
     rows = "\n".join(f"客户{i},139{i:08d},公司{i % 50}" for i in range(1, 501))
     raw = ("姓名,手机,公司\n" + rows + "\n").encode("gb18030")
     table = read_table(raw, "big.csv")

@@ -38,12 +38,12 @@ def directory_rows(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("username", "entries"),
     [
-        ("rep_wangfang", {Entry.WORKBENCH, Entry.LEADS, Entry.POOL, Entry.CUSTOMERS,
+        ("rep_wangfang", {Entry.WORKBENCH, Entry.REPORTS, Entry.LEADS, Entry.POOL, Entry.CUSTOMERS,
                           Entry.OPPORTUNITIES, Entry.ORDERS, Entry.CONTRACTS}),
-        ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
-                          Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.CUSTOMERS,
+        ("mgr_shanghai", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.REPORTS, Entry.TEAM,
+                          Entry.LEADS, Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.CUSTOMERS,
                           Entry.OPPORTUNITIES, *DEAL_ENTRIES}),
-        ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.TEAM, Entry.LEADS,
+        ("director", {Entry.WORKBENCH, Entry.MANAGER_HOME, Entry.REPORTS, Entry.TEAM, Entry.LEADS,
                       Entry.POOL, Entry.TEAM_LEADS, Entry.RULES, Entry.CUSTOMERS,
                       Entry.OPPORTUNITIES, *DEAL_ENTRIES}),
         ("qa_hemei", {Entry.QA_HOME, Entry.TEAM}),

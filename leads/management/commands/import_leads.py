@@ -2,7 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from leads.importer import ImportFileError, guess_mapping, read_table, run_import
+from crm_site.lib.imports.reading import ImportFileError, read_table
+from leads.imports.lead_kind import run_import
+from leads.imports.lead_rows import guess_mapping
 from leads.models import LeadPool
 from leads.models_intake import ImportMapping
 

@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from leads.importer import ImportFileError, read_table
-from opportunities.importing import KINDS, resolve_mapping, run_record_import
+from crm_site.lib.imports.reading import ImportFileError, read_table
+from crm_site.lib.imports.registry import all_kinds
+from leads.imports.runner import import_table, resolve_mapping
 
 
 class Command(BaseCommand):
@@ -14,7 +15,7 @@ class Command(BaseCommand):
             "(sales_pipeline.csv).")
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("kind", choices=sorted(set(all_kinds()) - {"leads"}))
         parser.add_argument("path")
         parser.add_argument("--mapping", default="", help="name of a saved mapping, e.g. maven")
         parser.add_argument("--rejects", help="write rejected rows to this CSV file")
@@ -31,8 +32,7 @@ class Command(BaseCommand):
             columns = resolve_mapping(kind, table.headers, mapping)
         except LookupError as exc:
             raise CommandError(f"No saved mapping named {mapping!r} for {kind}.") from exc
-        counts = run_record_import(kind=kind, table=table, mapping=columns,
-                                   mapping_name=mapping)
+        counts = import_table(kind, table=table, mapping=columns, mapping_name=mapping)
         line = (f"rows: {counts.total}  accepted: {counts.accepted}  merged: {counts.merged}  "
                 f"skipped: {counts.skipped}  rejected: {counts.rejected}")
         if counts.created:
