@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install lint messages translations system system-gettext services clean help
+.PHONY: run test install lint messages translations system system-gettext services clean help loadtest
 
 help:
 	@echo "make run   - install, start PostgreSQL and Redis (embedded, data in .data/), migrate, load the"
@@ -56,6 +56,16 @@ lint: $(VENV)/.installed
 # ones (data in .data/test/) otherwise.
 test: install system services lint
 	$(PY) bin/with-services $(VENV)/bin/pytest
+
+# The load test against a scratch database (DATABASE_URL): the demo scaled to LEADS leads,
+# gunicorn + a Celery worker with beat on 127.0.0.1, USERS simulated reps and managers for
+# SECONDS, then the invariants; figures in tests/artifacts/load.json (README "Load test").
+LEADS ?= 100000
+USERS ?= 200
+SECONDS ?= 120
+loadtest: install
+	mkdir -p tests/artifacts
+	$(MANAGE) load_test --leads $(LEADS) --users $(USERS) --seconds $(SECONDS) --json tests/artifacts/load.json
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .data tests/artifacts

@@ -72,6 +72,11 @@ class AllocationForm(forms.Form):
                                 min_value=Decimal("0"))
 
 
+# An instalment's amount: finite (no NaN/Infinity), in cents, within the column's digits.
+INSTALMENT_AMOUNT = forms.DecimalField(max_digits=16, decimal_places=2,
+                                       min_value=Decimal("0.01"))
+
+
 class PlanForm(forms.Form):
     """Instalments as lines of ``YYYY-MM-DD amount``."""
 
@@ -91,10 +96,15 @@ class PlanForm(forms.Form):
             parts = raw.replace(",", " ").split()
             try:
                 due = date.fromisoformat(parts[0])
-                amount = Decimal(parts[1])
+                amount = INSTALMENT_AMOUNT.clean(parts[1])
             except (IndexError, ValueError, InvalidOperation):
                 raise forms.ValidationError(
                     _("Line %(n)s: write a date (YYYY-MM-DD) and an amount.") % {"n": number}
+                ) from None
+            except forms.ValidationError as problem:
+                raise forms.ValidationError(
+                    _("Line %(n)s: %(problem)s") % {"n": number,
+                                                    "problem": " ".join(problem.messages)}
                 ) from None
             result.append((due, amount))
         if not result:

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.inputs import parse_id
+from crm_site.lib.redirects import safe_next
 from opportunities.models import Opportunity
 from orgs.access import entry_required, mask_for
 from orgs.rights import Entry, Operation
@@ -122,7 +124,7 @@ def order_new(request):
     opp_id = request.GET.get("opportunity") or request.POST.get("opportunity")
     if opp_id:
         opportunity = visible_opportunities(request.user).filter(
-            pk=int(opp_id) if str(opp_id).isdigit() else 0).select_related("customer").first()
+            pk=parse_id(opp_id) or 0).select_related("customer").first()
         if opportunity is None:
             raise Http404
         if opportunity.status != Opportunity.Status.WON:
@@ -131,7 +133,7 @@ def order_new(request):
         customer = opportunity.customer
     else:
         cid = request.GET.get("customer") or request.POST.get("customer")
-        customer = _visible_customer(request.user, int(cid) if str(cid).isdigit() else 0)
+        customer = _visible_customer(request.user, parse_id(cid) or 0)
     initial_lines = [{}]
     if opportunity is not None:
         # One unit of the opportunity's product at the amount that was won.
@@ -289,11 +291,11 @@ def contract_new(request):
     order = None
     if request.GET.get("order") or request.POST.get("order"):
         raw = request.GET.get("order") or request.POST.get("order")
-        order = selectors.order_get(user=request.user, order_id=int(raw) if raw.isdigit() else 0)
+        order = selectors.order_get(user=request.user, order_id=parse_id(raw) or 0)
         customer = order.customer
     else:
         raw = request.GET.get("customer") or request.POST.get("customer") or ""
-        customer = _visible_customer(request.user, int(raw) if raw.isdigit() else 0)
+        customer = _visible_customer(request.user, parse_id(raw) or 0)
     if request.method == "POST":
         form = ContractForm(request.POST)
         if form.is_valid():
@@ -505,6 +507,4 @@ def approval_decide(request, pk: int, decision: str):
         messages.success(request, _("Approved.") if decision == "approve" else _("Rejected."))
     except (common.ActionRefused, ValidationError) as exc:
         _refusal(request, exc)
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/")
-                    and not request.POST.get("next", "").startswith("//")
-                    else "approval_inbox")
+    return redirect(safe_next(request, reverse("approval_inbox")))

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.lib.inputs import parse_id, parse_ids
 from orgs.models import DictionaryItem
 
 from .models import FollowUp, Lead
@@ -106,10 +107,10 @@ class LeadIdsField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value):
-        try:
-            ids = sorted({int(v) for v in (value or [])})
-        except (TypeError, ValueError) as exc:
-            raise forms.ValidationError(_("Invalid selection.")) from exc
+        values = value or []
+        if any(parse_id(v) is None for v in values):
+            raise forms.ValidationError(_("Invalid selection."))
+        ids = sorted(parse_ids(values))
         if not ids:
             raise forms.ValidationError(_("Select at least one lead."))
         if len(ids) > 500:

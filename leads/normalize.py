@@ -54,5 +54,17 @@ def normalize_company(value: str | None) -> str:
     return _NOT_WORD.sub("", _fold(value or ""))
 
 
+_PHONE_CHARS = re.compile(r"[+＋]?[\d\s\-－()（）.·/]+")
+
+
+def looks_like_phone(value: str | None) -> bool:
+    """Digits with the usual separators (spaces, dashes, brackets, a leading +) and 7 to
+    15 digits (E.164's longest): ``+86 139-1111-2222`` yes, ``abc-not-a-phone`` no."""
+    value = (value or "").strip()
+    if not _PHONE_CHARS.fullmatch(value):
+        return False
+    return 7 <= len(normalize_phone(value)) <= 15
+
+
 def is_mainland_mobile(key: str) -> bool:
     return len(key) == 11 and key.startswith("1") and key[1] in "3456789"

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_site.lib.inputs import parse_id
+from crm_site.lib.redirects import safe_next
 from orgs.access import Scenario, entry_required, show_bag
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
@@ -336,10 +338,7 @@ def lead_check(request):
 @entry_required(Entry.TEAM_LEADS)
 def team_leads(request):
     reps = list(selectors.assignable_reps(user=request.user))
-    try:
-        owner_id = int(request.GET.get("owner") or 0) or None
-    except ValueError:
-        owner_id = None
+    owner_id = parse_id(request.GET.get("owner"))
     page = selectors.scope_owned_leads(user=request.user, owner_id=owner_id,
                                        cursor=request.GET.get("after"))
     assign_pools = list(pools_for(request.user, "assign_from_pool").order_by("kind", "code"))
@@ -386,9 +385,7 @@ def pool_assign(request):
     reps = [e for group in selectors.lead_receivers(user=request.user, pool=pool)
             for e in group.people] if pool else []
     form = AssignForm(request.POST, reps=reps)
-    back = request.POST.get("next") or "/leads/pool/"
-    if not back.startswith("/"):
-        back = "/leads/pool/"
+    back = safe_next(request, "/leads/pool/")
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

@@ -40,11 +40,16 @@ def redis_worker(transactional_db):
     """A real Celery worker thread consuming from Redis (not eager) for one test."""
     from celery.contrib.testing.worker import start_worker
     from django.conf import settings
+    from django.db import connections
 
     from crm_site.celery import app as celery_app
 
     keys = ("task_always_eager", "broker_url", "result_backend")
     previous = {key: celery_app.conf[key] for key in keys}
+    # The worker, started in this process, gives the connections the workers' longer
+    # database timeouts (crm_site.celery); the tests after it play web requests again.
+    options = {alias: dict(connections[alias].settings_dict.get("OPTIONS", {}))
+               for alias in connections}
     celery_app.conf.update(task_always_eager=False, broker_url=settings.CELERY_BROKER_URL,
                            result_backend=settings.CELERY_RESULT_BACKEND)
     try:
@@ -53,6 +58,9 @@ def redis_worker(transactional_db):
             yield celery_app
     finally:
         celery_app.conf.update(previous)
+        for alias, saved in options.items():
+            connections[alias].settings_dict["OPTIONS"] = saved
+            connections[alias].close()
 
 
 @pytest.fixture

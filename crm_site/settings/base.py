@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "import_export",
     "treebeard",
     "axes",
+    "csp",
     "auditlog",
     "crm_site",
     "orgs",
@@ -52,12 +53,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "crm_site.lib.middleware.PageCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # NUL bytes, lone surrogates and length-less chunked bodies answered 400/411 here.
+    "crm_site.lib.middleware.InputGuardMiddleware",
+    "crm_site.lib.middleware.PrivatePagesMiddleware",
+    # A lock or statement timeout answers "busy, try again" (503), not a 500.
+    "crm_site.lib.middleware.BusyDatabaseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -104,6 +112,16 @@ if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
 if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"].get("OPTIONS", {}):
     DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# How long a web request waits for a row lock, and how long one statement may run, before
+# PostgreSQL gives up: the user then gets "busy, try again" (503) instead of a hung page.
+# The web process (crm_site.wsgi) sets these on its connections, Celery workers the longer
+# DB_WORKER_* (crm_site.celery); management commands (migrate, seed_demo, imports) keep
+# PostgreSQL's own (no limit).
+# https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5_000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20_000)
+DB_WORKER_LOCK_TIMEOUT_MS = env.int("DB_WORKER_LOCK_TIMEOUT_MS", default=60_000)
+DB_WORKER_STATEMENT_TIMEOUT_MS = env.int("DB_WORKER_STATEMENT_TIMEOUT_MS", default=300_000)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -125,16 +143,50 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Repeated failed sign-ins lock the account (by username) for a while.
+# Repeated failed sign-ins lock that account *from that address* for a short while: a
+# stranger guessing elsewhere cannot lock a rep out of their own desk. An administrator
+# unlocks early in admin (Axes → access attempts: delete, or the users' "Unlock sign-in").
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=10))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-# The lock is on the account (as users expect), whatever address the attempts come from.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# The client's address: REMOTE_ADDR unless the proxies in front are counted (production
+# behind one TLS proxy: AXES_PROXY_COUNT=1 reads the proxy's X-Forwarded-For).
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html#configuring-reverse-proxies
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",))
+
+# --- Security headers --------------------------------------------------------------
+# Content-Security-Policy: scripts, styles, fonts and images only from this site (every
+# script is a static file; no inline script or handler). Inline *styles* stay allowed
+# (style attributes, and htmx's indicator style).
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    },
+}
+# No page needs the camera, the microphone, the position or payment APIs.
+# https://github.com/adamchainz/django-permissions-policy
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "camera": [], "geolocation": [], "gyroscope": [],
+    "magnetometer": [], "microphone": [], "payment": [], "usb": [],
+}
+# Load balancers probe /health/ over plain HTTP: no TLS redirect for it.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
 # --- Internationalisation --------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="zh-hans")

@@ -28,6 +28,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Most installs run on intranet host names that cannot be on the browsers' preload list;
 # an install on a public domain turns SECURE_HSTS_PRELOAD on deliberately.
-SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]  # noqa: F405
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)

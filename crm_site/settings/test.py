@@ -9,8 +9,10 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leadpool")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
+from crm_site.lib.timeouts import pg_timeouts
+
 from .base import *  # noqa: F403
-from .base import BASE_DIR
+from .base import BASE_DIR, DATABASES, DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
@@ -31,3 +33,6 @@ WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
 # A fixed key for the messaging channels' encrypted secrets (tests only).
 IM_SECRETS_KEY = "test-only-im-secrets-key"
+# The suite plays web requests (the test client, the live server): the web's timeouts.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = pg_timeouts(
+    lock_ms=DB_LOCK_TIMEOUT_MS, statement_ms=DB_STATEMENT_TIMEOUT_MS)

@@ -11,18 +11,21 @@ The raw payload is kept in the lead's attribute bag.
 
 from __future__ import annotations
 
-import json
+from datetime import UTC
 
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from crm_site.lib.inputs import JSONInputError, load_json
+
 from ..models import Lead, LeadEvent, Touchpoint
 from ..models_intake import ChannelToken, CollisionPolicy, hash_token
-from ..normalize import normalize_email, normalize_phone
+from ..normalize import looks_like_phone, normalize_email, normalize_phone
 from ..pools.config import schedule_arrivals
 from .collision import keys_of, record_collisions
 
@@ -31,6 +34,9 @@ ALLOWED_FIELDS = {"external_id", "name", "company", "title", "mobile", "phone", 
                   "wechat", "address", "region", "product_category", "industry", "campaign",
                   "platform_user_id", "notes", "attributes", "occurred_at"}
 TEXT_FIELDS = ALLOWED_FIELDS - {"attributes", "occurred_at"}
+# Fields a sender's system may hold as numbers; every other text field must be a string.
+NUMBER_OK = {"external_id", "mobile", "phone", "platform_user_id"}
+PHONE_FIELDS = ("mobile", "phone")
 
 
 def _error(status: int, code: str, message: str, **extra) -> JsonResponse:
@@ -56,7 +62,9 @@ def _validate(payload) -> tuple[dict | None, JsonResponse | None]:
     errors = {}
     for name in TEXT_FIELDS & set(payload):
         value = payload[name]
-        if value is not None and not isinstance(value, str | int):
+        is_number = isinstance(value, int) and not isinstance(value, bool)
+        if value is not None and not (isinstance(value, str) or (is_number
+                                                                 and name in NUMBER_OK)):
             errors[name] = _("Must be text.")
             continue
         limit = Lead._meta.get_field(name).max_length
@@ -64,7 +72,15 @@ def _validate(payload) -> tuple[dict | None, JsonResponse | None]:
             errors[name] = _("At most %(limit)d characters.") % {"limit": limit}
     if "attributes" in payload and not isinstance(payload["attributes"], dict):
         errors["attributes"] = _("Must be a JSON object.")
-    data = {k: str(v).strip() for k, v in payload.items() if k in TEXT_FIELDS and v is not None}
+    occurred_at, problem = _occurred_at(payload.get("occurred_at"))
+    if problem:
+        errors["occurred_at"] = problem
+    data = {k: str(v).strip() for k, v in payload.items()
+            if k in TEXT_FIELDS and v is not None and k not in errors}
+    for name in PHONE_FIELDS:
+        if data.get(name) and not looks_like_phone(data[name]):
+            errors[name] = _("Not a phone number: use digits, spaces, +, - and brackets "
+                             "(7 to 15 digits).")
     if not data.get("external_id"):
         errors["external_id"] = _("Required: the id of this submission in your system.")
     if not data.get("name"):
@@ -76,15 +92,37 @@ def _validate(payload) -> tuple[dict | None, JsonResponse | None]:
     if errors:
         return None, _error(400, "invalid_fields", _("Some fields are invalid."),
                             fields=errors)
+    if occurred_at is not None:
+        data["occurred_at"] = occurred_at
     return data, None
+
+
+def _occurred_at(value):
+    """(the moment, None) or (None, why it was refused); naive times are the site's zone."""
+    if value is None:
+        return None, None
+    problem = _("Write the moment as ISO 8601, e.g. 2026-11-30T08:15:00+08:00.")
+    if not isinstance(value, str):
+        return None, problem
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None:
+        return None, problem
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment, None
 
 
 @csrf_exempt
 @require_POST
 def ingest(request):
     """Receive one lead from a channel; see the module docstring for the contract."""
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+    length = request.headers.get("Content-Length") or "0"
+    if not length.isascii() or not length.isdigit():
+        return _error(400, "bad_length", _("Content-Length must be a number of bytes."))
+    if int(length) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
         return _error(413, "too_large", _("The body is larger than 64 KB."))
     token = _authenticate(request)
     if token is None:
@@ -92,15 +130,15 @@ def ingest(request):
     if not request.content_type.startswith("application/json"):
         return _error(415, "not_json", _("Send the body as application/json."))
     try:
-        payload = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(400, "malformed_json", _("The body is not valid JSON: %(problem)s")
-                      % {"problem": str(exc)})
+        payload = load_json(request.body)
+    except JSONInputError as refused:
+        return _error(400, refused.code, refused.message)
     data, problem = _validate(payload)
     if problem:
         return problem
     channel = token.channel
     now = timezone.now()
+    occurred_at = data.pop("occurred_at", None) or now
     ChannelToken.objects.filter(pk=token.pk).update(last_used_at=now)
     replay = Lead.objects.filter(channel=channel, external_id=data["external_id"]).first()
     if replay is None:
@@ -131,7 +169,8 @@ def ingest(request):
         if existing is not None and policy == CollisionPolicy.ATTACH:
             try:
                 with transaction.atomic():
-                    Touchpoint.objects.create(lead=existing, channel=channel, occurred_at=now,
+                    Touchpoint.objects.create(lead=existing, channel=channel,
+                                              occurred_at=occurred_at,
                                               external_id=data["external_id"], payload=payload)
             except IntegrityError:
                 return _error(409, "replay", _("This external_id was already received; "
@@ -153,10 +192,12 @@ def ingest(request):
         if attach_to is None:
             flagged += [{"kind": c.kind, "id": c.record_id, "on": c.matched_on} for c in others]
         attributes = {**payload.get("attributes", {}), "_payload": payload}
+        if "occurred_at" in payload:
+            attributes["occurred_at"] = occurred_at.astimezone(UTC).isoformat()
         if flagged:
             attributes["_possible_duplicates"] = flagged
         lead = Lead(pool=token.pool, channel=channel, created_at=now, attributes=attributes,
-                    **{k: v for k, v in data.items() if k != "occurred_at"})
+                    **data)
         if attach_to is not None:
             lead.owner_id, lead.status, lead.assigned_at = (attach_to.owner_id,
                                                             Lead.Status.ASSIGNED, now)

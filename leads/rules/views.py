@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_site.lib.inputs import parse_id, parse_ids
+from crm_site.lib.redirects import safe_next
 from orgs.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
@@ -99,10 +101,7 @@ def pool_rules(request, code: str):
 def pool_next(request, code: str):
     """“Who gets the next N” for the pool (htmx fragment)."""
     pool = selectors_rules.managed_pool(request.user, code)
-    try:
-        count = max(1, min(50, int(request.GET.get("n") or 10)))
-    except ValueError:
-        count = 10
+    count = min(50, parse_id(request.GET.get("n")) or 10)
     return _vary(render(request, "leads/pool_rules.html#next", {
         "pool": pool, "count": count, "next": selectors_rules.who_gets_next(pool, count)}))
 
@@ -130,9 +129,7 @@ def pool_assign_now(request, code: str):
     pool = LeadPool.objects.filter(code=code, is_active=True).first()
     if pool is None or not pool_allows(request.user, pool, "assign_from_pool"):
         raise Http404
-    back = request.POST.get("next") or reverse("pool_list") + f"?pool={code}"
-    if not back.startswith("/"):
-        back = reverse("pool_list")
+    back = safe_next(request, reverse("pool_list") + f"?pool={code}")
     if pool.strategy == LeadPool.Strategy.MANUAL:
         messages.warning(request, _("%(pool)s is assigned by hand; choose a strategy on its "
                                     "rules page first.") % {"pool": pool.display_name})
@@ -342,11 +339,8 @@ def pool_route(request, code: str):
     if pool is None:
         raise Http404
     back = reverse("pool_list") + f"?pool={code}"
-    target = descendant_pools(pool).filter(pk=request.POST.get("to_pool") or 0).first()
-    try:
-        lead_ids = [int(v) for v in request.POST.getlist("leads")]
-    except ValueError:
-        lead_ids = []
+    target = descendant_pools(pool).filter(pk=parse_id(request.POST.get("to_pool")) or 0).first()
+    lead_ids = parse_ids(request.POST.getlist("leads"))
     if target is None or not lead_ids:
         messages.error(request, _("Choose leads and the sub-pool to route them to."))
         return redirect(back)

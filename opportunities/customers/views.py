@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.inputs import parse_id
 from leads.forms import dictionary_choices
 from leads.selectors import assignable_reps
 from orgs.access import Scenario, can_unmask, entry_required, may_unmask
@@ -28,12 +29,7 @@ from . import selectors as selectors
 from . import services as services
 from .forms import ContactForm, CustomerForm, MergeForm, MethodFormSet
 
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
-        return None
+_int = parse_id
 
 
 # --- customers -----------------------------------------------------------------------------

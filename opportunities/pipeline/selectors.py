@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from crm_site.lib.inputs import parse_id
 from crm_site.lib.keyset import Page, keyset_page
 from crm_site.lib.masking import mask
 from leads.models import LeadPool
@@ -138,7 +139,7 @@ class Filters:
         return cls(stage=(params.get("stage") or "")[:64],
                    status=params.get("status") if params.get("status") in
                    Opportunity.Status.values else "",
-                   owner=int(owner) if owner.isdigit() else None,
+                   owner=parse_id(owner),
                    type=params.get("type") if params.get("type") in Opportunity.Type.values
                    else "",
                    close_from=_date("close_from"), close_to=_date("close_to"),

@@ -21,6 +21,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.inputs import parse_id, parse_ids
 from crm_site.lib.masking import mask
 from leads import selectors as lead_selectors
 from leads.permissions import pool_allows
@@ -88,7 +89,7 @@ def board_column(request, stage: str):
     after = request.GET.get("after") or ""
     cards, next_cursor = selectors.board_column_page(
         user=request.user, filters=filters, stage=stage,
-        after=int(after) if after.isdigit() else None)
+        after=parse_id(after))
     found = stage_dictionary.stage_map()
     column_stage = found.get(stage) or stage_dictionary.Stage(
         code=stage, label=stage, order=len(found), probability=0, closed="")
@@ -268,15 +269,15 @@ def opportunity_claim(request, pk: int):
 @require_POST
 @entry_required(Entry.OPPORTUNITIES)
 def opportunity_pool_assign(request):
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
-    to_user = request.POST.get("to_user") or ""
+    ids = parse_ids(request.POST.getlist("ids"))
+    to_user = parse_id(request.POST.get("to_user"))
     pool_code = request.POST.get("pool") or ""
-    if not ids or not to_user.isdigit():
+    if not ids or to_user is None:
         messages.error(request, _("Choose opportunities and a rep."))
     else:
         try:
             n = services_pipeline.opportunity_assign(opportunity_ids=ids,
-                                                     to_user_id=int(to_user),
+                                                     to_user_id=to_user,
                                                      actor=request.user)
             messages.success(request, _("%(n)d opportunities assigned.") % {"n": n})
         except services_pipeline.OpportunityActionRefused as refused:

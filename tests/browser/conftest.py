@@ -72,7 +72,8 @@ def new_page(browser: Browser, demo_site: str, request) -> Iterator[Callable[...
     """Open pages in fresh browser contexts (own cookies), as a Chinese sales team's browser.
 
     Every page is watched: a request to another host (a CDN), a static file that fails to
-    load or an uncaught script error fails the test, since the user would see a broken page.
+    load, an uncaught script error or anything the Content-Security-Policy refused fails the
+    test, since the user would see a broken page.
     """
     contexts = []
     pages: list[Page] = []
@@ -102,6 +103,14 @@ def new_page(browser: Browser, demo_site: str, request) -> Iterator[Callable[...
         page.on("request", on_request)
         page.on("response", on_response)
         page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+
+        def on_console(message):
+            # The Content-Security-Policy refused something (an inline script or handler,
+            # a style, a font or an image from elsewhere): the page is partly broken.
+            if "Content Security Policy" in message.text:
+                problems.append(f"CSP violation on {page.url}: {message.text}")
+
+        page.on("console", on_console)
         pages.append(page)
         return page
 
