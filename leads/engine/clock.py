@@ -155,24 +155,51 @@ def qualifies(*, kind: str, outcome: str, content: str, types: Iterable[str] = (
 
 
 @dataclass(frozen=True)
+class Band:
+    """One step of a destination: records recycled at least ``from_count`` times before go
+    to ``pool_id`` (the dormant pool when ``dormant``)."""
+
+    from_count: int
+    pool_id: int
+    dormant: bool
+
+
+@dataclass(frozen=True)
 class Destination:
     """Where a rule sends the records it recycles from one pool.
 
     The sub-pool of origin, its parent or a named pool; past ``dormant_after`` recycles,
     the dormant pool instead (when there is one).
+
+    The rule is a step function of the recycle count, spelt out once by ``bands``: a
+    record goes to the last band whose ``from_count`` it has reached. ``for_count`` reads
+    the bands here; the set-based sweep joins the same bands as a table and picks the same
+    band in SQL, so the two cannot drift apart.
     """
 
     pool_id: int
     dormant_after: int | None = None
     dormant_pool_id: int | None = None
 
+    def bands(self) -> tuple[Band, ...]:
+        """The steps, ``from_count`` ascending; the first starts at 0 (every count)."""
+        steps = [Band(0, self.pool_id, False)]
+        if self.dormant_after is not None and self.dormant_pool_id is not None:
+            # Recycled once more, the record would exceed the cap: the dormant pool.
+            steps.append(Band(max(self.dormant_after, 0), self.dormant_pool_id, True))
+        return tuple(steps)
+
     def for_count(self, recycled_before: int) -> tuple[int, bool]:
         """The pool a record recycled ``recycled_before`` times goes to, and whether that is
         the dormant pool."""
-        if (self.dormant_after is not None and self.dormant_pool_id is not None
-                and recycled_before + 1 > self.dormant_after):
-            return self.dormant_pool_id, True
-        return self.pool_id, False
+        band = band_for(self.bands(), recycled_before)
+        return band.pool_id, band.dormant
+
+
+def band_for(bands: Sequence[Band], count: int) -> Band:
+    """The last of ``bands`` whose ``from_count`` ``count`` has reached; the first band
+    counts as always reached. (The sweep's SQL applies the same test.)"""
+    return [band for i, band in enumerate(bands) if i == 0 or band.from_count <= count][-1]
 
 
 def destination(*, pool_id: int, parent_id: int | None, target: str,

@@ -136,20 +136,24 @@ def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, Recyc
     ended.
 
     The destinations (``clock.destination``, worked out per pool and rule) travel as a
-    small table; the statement applies ``Destination.for_count`` to each record's recycle
-    count. Everything else a record going back takes is ``returned_values``.
+    small table of their ``bands``; the statement picks each record's band by its recycle
+    count as ``clock.band_for`` does, so the pool and the dormant flag come from the
+    Python rule alone. Everything else a record going back takes is ``returned_values``.
     """
     model, events = subject.model, subject.event_model
     quote = connection.ops.quote_name
     table, column = quote(model._meta.db_table), (lambda name: quote(
         model._meta.get_field(name).column))
-    keys = list(destinations)
-    plan = [array_literal([pool_id for pool_id, _rule in keys]),
-            array_literal([rule_id for _pool, rule_id in keys]),
-            array_literal([destinations[key].pool_id for key in keys]),
-            array_literal([destinations[key].dormant_after for key in keys]),
-            array_literal([destinations[key].dormant_pool_id for key in keys]),
-            array_literal([rules[rule_id].kind for _pool, rule_id in keys])]
+    bands = [(pool_id, rule_id, ordinal, band)
+             for (pool_id, rule_id), destination in destinations.items()
+             for ordinal, band in enumerate(destination.bands())]
+    plan = [array_literal([pool_id for pool_id, _r, _o, _b in bands]),
+            array_literal([rule_id for _p, rule_id, _o, _b in bands]),
+            array_literal([ordinal for _p, _r, ordinal, _b in bands]),
+            array_literal([band.from_count for _p, _r, _o, band in bands]),
+            array_literal([band.pool_id for _p, _r, _o, band in bands]),
+            array_literal([band.dormant for _p, _r, _o, band in bands]),
+            array_literal([rules[rule_id].kind for _p, rule_id, _o, _b in bands])]
     where = ["t.recycle_due_at <= %s", "t.owner_id IS NOT NULL", "t.clock_paused_at IS NULL",
              "t.status = ANY(%s::text[])", "t.recycle_rule_id = ANY(%s::bigint[])"]
     where_params: list = [now, array_literal(list(subject.open_statuses)),
@@ -170,9 +174,9 @@ def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, Recyc
     }, {"kind": LeadEvent.Kind.RECYCLED, "actor": None, "created_at": now})
     sql = f"""
         WITH plan AS (
-            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::int[],
-                                 %s::bigint[], %s::text[])
-                AS p(pool_id, rule_id, back_to, dormant_after, dormant_pool, reason)
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::int[],
+                                 %s::bigint[], %s::boolean[], %s::text[])
+                AS p(pool_id, rule_id, ordinal, from_count, to_pool, dormant, reason)
         ), due AS (
             SELECT t.id, t.owner_id, t.pool_id, t.recycle_rule_id, t.recycle_count,
                    t.recycle_due_at, t.{column(subject.label_field)} AS label
@@ -182,14 +186,14 @@ def _recycle_batch(subject: Subject, rule_ids: list[int], rules: dict[int, Recyc
             LIMIT %s
             FOR UPDATE OF t SKIP LOCKED
         ), go AS (
-            SELECT d.*, p.reason,
-                   (p.dormant_after IS NOT NULL AND p.dormant_pool IS NOT NULL
-                    AND d.recycle_count + 1 > p.dormant_after) AS dormant,
-                   p.back_to, p.dormant_pool
+            -- clock.band_for: the last band reached (the first always is).
+            SELECT DISTINCT ON (d.id) d.*, p.reason, p.dormant, p.to_pool AS dest_pool
             FROM due d JOIN plan p ON p.pool_id = d.pool_id AND p.rule_id = d.recycle_rule_id
+                AND (p.ordinal = 0 OR p.from_count <= d.recycle_count)
+            ORDER BY d.id, p.ordinal DESC
         ), moved AS (
             UPDATE {table} t
-            SET {column("pool")} = CASE WHEN g.dormant THEN g.dormant_pool ELSE g.back_to END,
+            SET {column("pool")} = g.dest_pool,
                 recycle_count = g.recycle_count + 1, {", ".join(assignments)}
             FROM go g WHERE t.id = g.id
             RETURNING t.id, g.owner_id, g.pool_id, t.{column("pool")} AS to_pool,

@@ -333,6 +333,19 @@ def test_where_a_recycled_record_goes():
     assert chosen.for_count(0) == (9, False)
 
 
+@given(back=st.integers(1, 50), dormant=st.none() | st.integers(51, 60),
+       cap=st.none() | st.integers(0, 6), count=st.integers(0, 10))
+def test_the_bands_say_what_the_recycle_cap_says(back, dormant, cap, count):
+    """Past the cap (one more recycle would exceed it) the dormant pool, if there is one;
+    else the rule's own destination. The bands start at 0 and rise."""
+    rule = clock.Destination(back, cap, dormant)
+    over = cap is not None and dormant is not None and count + 1 > cap
+    assert rule.for_count(count) == ((dormant, True) if over else (back, False))
+    bands = rule.bands()
+    assert bands[0].from_count == 0
+    assert [b.from_count for b in bands] == sorted(b.from_count for b in bands)
+
+
 @pytest.mark.parametrize(("content", "kind", "outcome", "expected"), [
     ("电话沟通了需求，下周发方案", "call", "connected", True),
     ("。。。", "call", "connected", False),
