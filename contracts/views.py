@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.htmx import render_htmx
 from crm_site.lib.inputs import parse_id
 from crm_site.lib.redirects import safe_next
 from opportunities.models import Opportunity
@@ -80,12 +81,8 @@ def order_list(request):
                                 cursor=request.GET.get("after"))
     context = {"page": page, "status": status, "q": search, "statuses": Order.Status.choices,
                "can_export": rights_for(request.user).can(Operation.EXPORT)}
-    template = "contracts/order_list.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render_htmx(request, "contracts/order_list.html", context,
+                       fragment="rows" if request.GET.get("after") else None)
 
 
 @entry_required(Entry.ORDERS)
@@ -275,13 +272,10 @@ def contract_list(request):
     search = (request.GET.get("q") or "").strip()[:100]
     page = selectors.contract_list(user=request.user, status=status, search=search,
                                    cursor=request.GET.get("after"))
-    template = "contracts/contract_list.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    response = render(request, template, {"page": page, "status": status, "q": search,
-                                          "statuses": Contract.Status.choices})
-    response["Vary"] = "HX-Request"
-    return response
+    return render_htmx(request, "contracts/contract_list.html",
+                       {"page": page, "status": status, "q": search,
+                        "statuses": Contract.Status.choices},
+                       fragment="rows" if request.GET.get("after") else None)
 
 
 @entry_required(Entry.CONTRACTS)
@@ -467,15 +461,11 @@ def receivables(request):
     status = request.GET.get("status", "")
     page = selectors.receivables(user=request.user, status=status,
                                  cursor=request.GET.get("after"))
-    template = "contracts/receivables.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    response = render(request, template, {
+    return render_htmx(request, "contracts/receivables.html", {
         "page": page, "status": status, "today": timezone.localdate(),
         "statuses": [c for c in PaymentInstalment.Status.choices
-                     if c[0] != PaymentInstalment.Status.DONE]})
-    response["Vary"] = "HX-Request"
-    return response
+                     if c[0] != PaymentInstalment.Status.DONE]},
+        fragment="rows" if request.GET.get("after") else None)
 
 
 # --- approvals -------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ from .models import (
     RoutingRule,
 )
 from .models_intake import ChannelToken, ImportJob, ImportMapping
+from .permissions import pool_allows
+from .rules import services as rules_services
+from .rules.forms import RecycleRuleForm, RoutingRuleForm
 
 
 class PoolMemberInline(admin.TabularInline):
@@ -27,12 +30,19 @@ class PoolMemberInline(admin.TabularInline):
 
 
 class RecycleRuleInline(admin.TabularInline):
+    """The pool's recycle rules at a glance; each is edited on its own change page."""
+
     model = RecycleRule
     extra = 0
     fk_name = "pool"
     fields = ["name", "kind", "threshold", "unit", "warn_offsets", "target", "max_recycles",
               "is_active"]
+    readonly_fields = fields
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(LeadPool)
@@ -51,42 +61,83 @@ class LeadPoolAdmin(GuardedModelAdmin):
     inlines = [PoolMemberInline, RecycleRuleInline]
 
 
+class PoolRuleAdmin(admin.ModelAdmin):
+    """A pool's rule edited with the rules page's form and saved by its service.
+
+    The same validation, audit and follow-up work (re-timing the pool's leads, routing
+    its waiting leads again) as on the pool's rules page, which is where rules are added.
+    Only someone who may manage the rule's pool may change or delete it here.
+    """
+
+    pool_attr: str
+    rules_form: type
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            return super().get_form(request, obj, change, **kwargs)
+        kwargs["form"] = self.rules_form
+        form_class = super().get_form(request, obj, change, **kwargs)
+        pool = getattr(obj, self.pool_attr)
+
+        class PoolRuleForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, pool=pool, **form_kwargs)
+
+        return PoolRuleForm
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or pool_allows(request.user, getattr(obj, self.pool_attr),
+                                       "manage_pool"))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or pool_allows(request.user, getattr(obj, self.pool_attr),
+                                       "manage_pool"))
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            try:
+                self.delete_model(request, rule)
+            except rules_services.RulesRefused as refused:
+                self.message_user(request, refused.message, messages.ERROR)
+
+
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(PoolRuleAdmin):
     list_display = ["name", "name_en", "source_pool", "order", "target_pool", "is_active",
                     "updated_at", "updated_by"]
     list_filter = ["source_pool", "is_active"]
-    list_editable = ["order", "is_active"]
     list_select_related = ["source_pool", "target_pool", "updated_by"]
-    readonly_fields = ["updated_at", "updated_by"]
+    readonly_fields = ["source_pool", "updated_at", "updated_by"]
+    pool_attr = "source_pool"
+    rules_form = RoutingRuleForm
 
     def save_model(self, request, obj, form, change):
-        from django.utils import timezone
+        rules_services.routing_rule_save(pool=obj.source_pool, form=form, user=request.user)
 
-        obj.updated_at, obj.updated_by = timezone.now(), request.user
-        super().save_model(request, obj, form, change)
-        # Waiting leads are routed again under the changed rules.
-        LeadPool.objects.filter(pk=obj.source_pool_id).update(routed_until=None)
+    def delete_model(self, request, obj):
+        rules_services.routing_rule_delete(rule=obj, user=request.user)
 
 
 @admin.register(RecycleRule)
-class RecycleRuleAdmin(admin.ModelAdmin):
+class RecycleRuleAdmin(PoolRuleAdmin):
     list_display = ["name", "name_en", "pool", "kind", "threshold", "unit", "target",
                     "max_recycles", "is_active", "updated_at"]
     list_filter = ["pool", "kind", "is_active"]
     list_select_related = ["pool"]
-    readonly_fields = ["updated_at", "updated_by"]
+    readonly_fields = ["pool", "updated_at", "updated_by"]
+    pool_attr = "pool"
+    rules_form = RecycleRuleForm
 
     def save_model(self, request, obj, form, change):
-        from django.db import transaction
-        from django.utils import timezone
+        rules_services.recycle_rule_save(pool=obj.pool, form=form, user=request.user)
 
-        from .tasks import refresh_pool_due
-
-        obj.updated_at, obj.updated_by = timezone.now(), request.user
-        super().save_model(request, obj, form, change)
-        pool_id = obj.pool_id
-        transaction.on_commit(lambda: refresh_pool_due.delay(pool_id))
+    def delete_model(self, request, obj):
+        rules_services.recycle_rule_delete(rule=obj, user=request.user)
 
 
 @admin.register(ExtensionRequest)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_site.lib.htmx import render_htmx
 from crm_site.lib.inputs import parse_id
 from crm_site.lib.redirects import safe_next
 from orgs.access import Scenario, entry_required, show_bag
@@ -29,11 +30,6 @@ from .models import FollowUp, Lead, LeadPool
 from .permissions import descendant_pools, pool_allows, pools_for
 from .pools.claims import rep_load
 from .subjects import LEADS
-
-
-def _partial(request, template: str, partial: str) -> str:
-    return f"{template}#{partial}" if request.htmx else template
-
 
 # --- My leads ---------------------------------------------------------------------------
 
@@ -55,14 +51,8 @@ def lead_list(request):
         "now": timezone.now(),
         "soon": timezone.now() + timedelta(days=3),
     }
-    template = "leads/lead_list.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    elif request.htmx:
-        template += "#table"
-    response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render_htmx(request, "leads/lead_list.html", context,
+                       fragment="rows" if request.GET.get("after") else "table")
 
 
 # --- Pool -----------------------------------------------------------------------------------
@@ -100,12 +90,8 @@ def pool_list(request):
                "route_targets": route_targets,
                "receivers": (selectors.lead_receivers(user=request.user, pool=pool)
                              if can_assign else [])}
-    template = "leads/pool_list.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render_htmx(request, "leads/pool_list.html", context,
+                       fragment="rows" if request.GET.get("after") else None)
 
 
 @require_POST
@@ -173,8 +159,8 @@ def _record_pool_open(request, lead: Lead) -> None:
 def lead_detail(request, pk: int):
     lead = selectors.lead_get(user=request.user, lead_id=pk)
     _record_pool_open(request, lead)
-    template = _partial(request, "leads/lead_detail.html", "panel")
-    return render(request, template, _detail_context(request, lead))
+    return render_htmx(request, "leads/lead_detail.html", _detail_context(request, lead),
+                       fragment="panel")
 
 
 def _back_to_detail(request, pk: int):
@@ -249,8 +235,8 @@ def followup_add(request, pk: int):
         lead = selectors.lead_get(user=request.user, lead_id=pk)
         context = _detail_context(request, lead)
         context["followup_form"] = form
-        return render(request, _partial(request, "leads/lead_detail.html", "panel"), context,
-                      status=200 if request.htmx else 400)
+        return render_htmx(request, "leads/lead_detail.html", context, fragment="panel",
+                           status=200 if request.htmx else 400)
 
     def act():
         services.followup_add(lead_id=pk, user=request.user, **form.cleaned_data)
@@ -349,10 +335,8 @@ def team_leads(request):
         "assign_form": AssignForm(reps=reps),
         "assign_pools": assign_pools,
     }
-    template = "leads/team_leads.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    return render(request, template, context)
+    return render_htmx(request, "leads/team_leads.html", context,
+                       fragment="rows" if request.GET.get("after") else None)
 
 
 @require_POST

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.htmx import render_htmx, vary_on_htmx
 from crm_site.lib.imports.columns import ATTRIBUTE, DEFAULT_EMPTY_MARKERS, IGNORE, empty_set
 from crm_site.lib.imports.reading import limit
 from crm_site.lib.masking import Scenario
@@ -119,16 +119,12 @@ def import_map(request, pk: int):
     job = _own_job(request, pk)
     if job.status == ImportJob.Status.READING:
         # The worker is reading the file: the page polls until the preview is there.
-        template = "leads/import_reading.html"
-        if request.htmx:
-            template += "#reading"
-        response = render(request, template, {"job": job})
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+        return render_htmx(request, "leads/import_reading.html", {"job": job},
+                           fragment="reading")
     if request.htmx:
         response = HttpResponse()
         response["HX-Redirect"] = request.path
-        return response
+        return vary_on_htmx(response)
     if job.status != ImportJob.Status.UPLOADED:
         return redirect("import_progress", pk=job.pk)
     saved = ImportMapping.objects.all()
@@ -179,7 +175,7 @@ def import_map(request, pk: int):
         return redirect("import_progress", pk=job.pk)
     columns = [{"index": i, "header": h, "target": job.mapping.get(h, ATTRIBUTE)}
                for i, h in enumerate(job.headers) if h]
-    return render(request, "leads/import_map.html", {
+    return render_htmx(request, "leads/import_map.html", {
         "job": job, "columns": columns, "choices": _field_choices(), "saved": saved,
         "preview": _preview(job, job.mapping, job.name_template, job.empty_markers),
         "empty_markers": ", ".join(job.empty_markers),
@@ -194,12 +190,8 @@ def import_progress(request, pk: int):
     rejected = [{"line": line, "reason": reason, "cells": [c for c in cells if c]}
                 for line, reason, cells in rejected_rows(job, request.user, limit=100)
                 ] if job.finished else []
-    template = "leads/import_progress.html"
-    if request.htmx:
-        template += "#status"
-    response = render(request, template, {"job": job, "rejected": rejected})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_htmx(request, "leads/import_progress.html",
+                       {"job": job, "rejected": rejected}, fragment="status")
 
 
 @entry_required(Entry.POOL, Entry.MARKETING_HOME)

@@ -9,6 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_site.lib.htmx import render_htmx, vary_on_htmx
+
 from . import selectors, services
 from .channels import selectors as channel_selectors
 from .channels.forms import ImPreferenceForm
@@ -21,7 +23,7 @@ def bell(request):
         "unread": selectors.unread_count(request.user),
         "latest": selectors.recent(request.user),
     })
-    response["Vary"] = "HX-Request"
+    vary_on_htmx(response)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -33,8 +35,9 @@ def notification_list(request):
                                        cursor=request.GET.get("after"))
     template = "notifications/list.html"
     if request.htmx and request.GET.get("after"):
-        return render(request, template + "#rows", {"page": page, "unread_only": unread_only})
-    return render(request, template, {
+        return render_htmx(request, template, {"page": page, "unread_only": unread_only},
+                           fragment="rows")
+    return render_htmx(request, template, {
         "page": page, "unread_only": unread_only,
         "unread": selectors.unread_count(request.user),
         "email_enabled": selectors.email_enabled(request.user),

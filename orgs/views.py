@@ -1,11 +1,10 @@
 """Organisation pages: the team directory, scoped by the viewer's data boundary."""
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.vary import vary_on_headers
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.htmx import render_htmx
 from orgs.access import entry_required, mask_for
 from orgs.rights import Entry, Operation
 from orgs.selectors import data_scope_for, employee_list, rights_for
@@ -13,8 +12,6 @@ from orgs.selectors import data_scope_for, employee_list, rights_for
 PAGE_SIZE = 50
 
 
-# One URL serves the page and its htmx fragment: caches must keep the two apart.
-@vary_on_headers("HX-Request")
 @entry_required(Entry.TEAM)
 def team_directory(request):
     """Everyone the viewer may see, with contact data masked unless they may unmask it."""
@@ -40,10 +37,7 @@ def team_directory(request):
         "unit_id": unit_id,
         "units": units,
     }
-    template = "orgs/team_directory.html"
-    if request.htmx:
-        template += "#rows"
-    return render(request, template, context)
+    return render_htmx(request, "orgs/team_directory.html", context, fragment="rows")
 
 
 @entry_required(Entry.TEAM)

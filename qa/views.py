@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.htmx import render_htmx, vary_on_htmx
 from orgs.access import entry_required
 from orgs.rights import Entry, Operation
 from orgs.selectors import rights_for
@@ -72,8 +73,7 @@ def _item_panel(request, context, *, form=None, error=None, status=200, oob_done
         "ctx": context, "sheet": sheet, "error": error, "oob_done": oob_done,
         "violation_types": ViolationType.objects.filter(is_active=True),
     }, status=status)
-    response["Vary"] = "HX-Request"
-    return response
+    return vary_on_htmx(response)
 
 
 @entry_required(Entry.QA_HOME)
@@ -83,24 +83,20 @@ def workbench(request):
     filters, cursor, form = _filters(request)
     page = selectors.queue_page(user=request.user, filters=filters, cursor=cursor)
     if request.htmx and request.htmx.target == "queue-rows":
-        response = render(request, "qa/workbench.html#rows",
-                          {"page": page, "filters": form.data})
-        response["Vary"] = "HX-Request"
-        return response
+        return render_htmx(request, "qa/workbench.html", {"page": page, "filters": form.data},
+                           fragment="rows")
     selected = form.cleaned_data.get("item") if form.is_valid() else None
     item_id = selected or (page.rows[0].pk if page.rows else None)
     context = selectors.item_context(user=request.user, item_id=item_id) if item_id else None
     sheet = None
     if context is not None and context.can_score:
         sheet = ScoreSheetForm(items=version_items(context.version) if context.version else ())
-    response = render(request, "qa/workbench.html", {
+    return render_htmx(request, "qa/workbench.html", {
         "page": page, "filters": form.data, "choices": selectors.queue_choices(user=request.user),
         "ctx": context, "sheet": sheet, "status": filters.status,
         "violation_types": ViolationType.objects.filter(is_active=True),
         "is_lead": is_qa_lead(request.user),
     })
-    response["Vary"] = "HX-Request"
-    return response
 
 
 @entry_required(Entry.QA_HOME)

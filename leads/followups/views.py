@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.lib.htmx import vary_on_htmx
 from orgs.access import entry_required
 from orgs.rights import Entry
 
@@ -73,7 +74,7 @@ def followup_panel(request, subject: str, pk: int):
     record = selectors.subject_get(user=request.user, code=subject, pk=pk)
     context = panel_context(request, record, form=None if saved else form, saved=saved,
                             error=error)
-    response = render(request, PANEL_TEMPLATE, context)
+    response = vary_on_htmx(render(request, PANEL_TEMPLATE, context))
     if saved:
         # The page around the panel (status badge, recycle clock) may listen for this.
         response["HX-Trigger"] = "followup-saved"

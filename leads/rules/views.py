@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_site.lib.htmx import render_htmx, vary_on_htmx
 from crm_site.lib.inputs import parse_id, parse_ids
 from crm_site.lib.redirects import safe_next
 from orgs.access import entry_required
@@ -45,11 +46,6 @@ from .forms import (
 )
 
 PERIODS = {"7": 7, "30": 30, "90": 90}
-
-
-def _vary(response):
-    response["Vary"] = "HX-Request"
-    return response
 
 
 @entry_required(Entry.RULES)
@@ -102,7 +98,7 @@ def pool_next(request, code: str):
     """“Who gets the next N” for the pool (htmx fragment)."""
     pool = selectors_rules.managed_pool(request.user, code)
     count = min(50, parse_id(request.GET.get("n")) or 10)
-    return _vary(render(request, "leads/pool_rules.html#next", {
+    return vary_on_htmx(render(request, "leads/pool_rules.html#next", {
         "pool": pool, "count": count, "next": selectors_rules.who_gets_next(pool, count)}))
 
 
@@ -117,7 +113,7 @@ def pool_assign_preview(request, code: str):
         names = selectors_rules.display_names(u for _p, u in report.assigned)
         rows = sorted(((names.get(u, ""), n) for (_p, u), n in report.assigned.items()),
                       key=lambda r: -r[1])
-    return _vary(render(request, "leads/pool_rules.html#assign-preview", {
+    return vary_on_htmx(render(request, "leads/pool_rules.html#assign-preview", {
         "pool": pool, "report": report, "rows": rows,
         "left": sum(report.unassigned.values()) if report else 0}))
 
@@ -153,7 +149,7 @@ def pool_assign_now(request, code: str):
 
 def _members_fragment(request, pool, **extra):
     context = _rules_context(request, pool, **extra)
-    return _vary(render(request, "leads/pool_rules.html#members", context))
+    return vary_on_htmx(render(request, "leads/pool_rules.html#members", context))
 
 
 @require_POST
@@ -189,7 +185,7 @@ def member_edit(request, code: str, pk: int):
             return _members_fragment(request, pool)
         return redirect("pool_rules", code=code)
     names = selectors_rules.display_names([member.user_id])
-    return _vary(render(request, "leads/member_form.html", {
+    return vary_on_htmx(render(request, "leads/member_form.html", {
         "pool": pool, "member": member, "form": form, "name": names.get(member.user_id)},
         status=400 if request.method == "POST" else 200))
 
@@ -236,13 +232,13 @@ def recycle_rule_edit(request, code: str, pk: int | None = None):
     if request.method == "POST":
         if not form.is_valid():
             if request.POST.get("preview"):
-                return _vary(render(request, "leads/recycle_rule_form.html#preview",
+                return vary_on_htmx(render(request, "leads/recycle_rule_form.html#preview",
                                     {**context, "invalid": True}))
             messages.error(request, _("Please correct the marked fields."))
             return render(request, "leads/recycle_rule_form.html", context, status=400)
         if request.POST.get("preview"):
             context.update(_recycle_preview(request, pool, form))
-            return _vary(render(request, "leads/recycle_rule_form.html#preview", context))
+            return vary_on_htmx(render(request, "leads/recycle_rule_form.html#preview", context))
         try:
             services_rules.recycle_rule_save(pool=pool, form=form, user=request.user)
         except services_rules.RulesRefused as refused:
@@ -276,7 +272,7 @@ def routing_rule_edit(request, code: str, pk: int | None = None):
     if request.method == "POST":
         if not form.is_valid():
             if request.POST.get("preview"):
-                return _vary(render(request, "leads/routing_rule_form.html#preview",
+                return vary_on_htmx(render(request, "leads/routing_rule_form.html#preview",
                                     {**context, "invalid": True}))
             messages.error(request, _("Please correct the marked fields."))
             return render(request, "leads/routing_rule_form.html", context, status=400)
@@ -291,7 +287,7 @@ def routing_rule_edit(request, code: str, pk: int | None = None):
             targets = {p.pk: p for p in LeadPool.objects.filter(pk__in=[k for k in counts if k])}
             context["routes"] = [(targets[k], n) for k, n in counts.items() if k and n]
             context["stay"] = counts.get(None, 0)
-            return _vary(render(request, "leads/routing_rule_form.html#preview", context))
+            return vary_on_htmx(render(request, "leads/routing_rule_form.html#preview", context))
         services_rules.routing_rule_save(pool=pool, form=form, user=request.user)
         messages.success(request, _("Routing rule saved. Waiting leads are routed again under "
                                     "the new rules."))
@@ -322,10 +318,10 @@ def pool_fairness(request, code: str):
     context = {"pool": pool, "days": days, "periods": PERIODS.values(),
                "page": page, "log": selectors_rules.log_rows(pool, page)}
     if request.htmx and request.GET.get("after"):
-        return _vary(render(request, "leads/pool_fairness.html#log-rows", context))
+        return render_htmx(request, "leads/pool_fairness.html", context, fragment="log-rows")
     context.update(distribution=selectors_rules.distribution(pool, since),
                    heat=selectors_rules.pool_heat(pool, since))
-    return _vary(render(request, "leads/pool_fairness.html", context))
+    return render_htmx(request, "leads/pool_fairness.html", context)
 
 
 # --- routing by hand ------------------------------------------------------------------------

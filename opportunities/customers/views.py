@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.htmx import render_htmx
 from crm_site.lib.inputs import parse_id
 from leads.forms import dictionary_choices
 from leads.selectors import assignable_reps
@@ -68,14 +69,8 @@ def customer_list(request):
         "query": request.GET.urlencode(),
         "now": timezone.now(),
     }
-    template = "customers/customer_list.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    elif request.htmx:
-        template += "#table"
-    response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render_htmx(request, "customers/customer_list.html", context,
+                       fragment="rows" if request.GET.get("after") else "table")
 
 
 @entry_required(Entry.CUSTOMERS)
@@ -141,10 +136,9 @@ def customer_detail(request, pk: int):
         if selectors.merged_survivor_id(Customer, pk) and _visible_survivor(request, pk):
             return _follow_merged(Customer, pk, "customer_detail")
         raise
-    template = "customers/customer_detail.html"
-    if request.htmx and request.GET.get("part") == "duplicates":
-        template += "#duplicates"
-    return render(request, template, _customer_context(request, customer))
+    return render_htmx(
+        request, "customers/customer_detail.html", _customer_context(request, customer),
+        fragment="duplicates" if request.GET.get("part") == "duplicates" else None)
 
 
 def _visible_survivor(request, pk: int) -> bool:
@@ -251,13 +245,10 @@ def contact_list(request):
     search = (request.GET.get("q") or "").strip()[:100]
     page = selectors.contact_list(user=request.user, search=search,
                                   cursor=request.GET.get("after"))
-    template = "customers/contact_list.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    response = render(request, template, {"page": page, "q": search,
-                                          "list_clear": can_unmask(request.user, "list")})
-    response["Vary"] = "HX-Request"
-    return response
+    return render_htmx(request, "customers/contact_list.html",
+                       {"page": page, "q": search,
+                        "list_clear": can_unmask(request.user, "list")},
+                       fragment="rows" if request.GET.get("after") else None)
 
 
 @entry_required(Entry.CUSTOMERS)

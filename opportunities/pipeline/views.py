@@ -21,6 +21,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm_site.lib.exports import csv_response
+from crm_site.lib.htmx import render_htmx
 from crm_site.lib.inputs import parse_id, parse_ids
 from crm_site.lib.masking import mask
 from leads import selectors as lead_selectors
@@ -38,11 +39,6 @@ from . import conversion as services_conversion
 from . import selectors as selectors
 from . import services as services_pipeline
 from .forms import ConvertForm, MoveForm
-
-
-def _vary(response):
-    response["Vary"] = "HX-Request"
-    return response
 
 
 def _owners(user):
@@ -65,10 +61,9 @@ def _board_context(request, filters) -> dict:
 @entry_required(Entry.OPPORTUNITIES)
 def pipeline_board(request):
     filters = selectors.Filters.from_query(request.GET)
-    template = "opportunities/pipeline_board.html"
-    if request.htmx and request.GET.get("fragment") == "board":
-        template += "#board"
-    return _vary(render(request, template, _board_context(request, filters)))
+    return render_htmx(request, "opportunities/pipeline_board.html",
+                       _board_context(request, filters),
+                       fragment="board" if request.GET.get("fragment") == "board" else None)
 
 
 @login_required
@@ -144,10 +139,8 @@ def opportunity_list(request):
                "statuses": Opportunity.Status.choices, "types": Opportunity.Type.choices,
                "stage_labels": {s.code: s.label for s in stage_dictionary.stages()},
                "can_export": rights_for(request.user).can(Operation.EXPORT)}
-    template = "opportunities/opportunity_list.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    return _vary(render(request, template, context))
+    return render_htmx(request, "opportunities/opportunity_list.html", context,
+                       fragment="rows" if request.GET.get("after") else None)
 
 
 @entry_required(Entry.OPPORTUNITIES)
@@ -246,10 +239,8 @@ def opportunity_pool(request):
                "can_assign": can_assign,
                "reps": _owners(request.user) if can_assign else [],
                "stage_labels": {s.code: s.label for s in stage_dictionary.stages()}}
-    template = "opportunities/opportunity_pool.html"
-    if request.htmx and request.GET.get("after"):
-        template += "#rows"
-    return _vary(render(request, template, context))
+    return render_htmx(request, "opportunities/opportunity_pool.html", context,
+                       fragment="rows" if request.GET.get("after") else None)
 
 
 @require_POST
